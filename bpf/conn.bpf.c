@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Connection lifecycle probes: state changes, retransmits, resets, accept() and connect().
+ * Each signal has one body and two attach variants, tp_btf and raw_tp; user space keeps
+ * one of them with bpf_program__set_autoload(). All variants of one run use the same kind,
+ * because tp_btf keys sockets by cookie and raw_tp by an opaque id. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "conn_event.h"
+#include "maps.bpf.h"
+#include "sock_read.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Filters, 0 = off; set through skel->rodata before load. */
+const volatile __u32 filter_netns = 0;
+const volatile __u32 filter_pid = 0;
+const volatile __u16 filter_port = 0;
+/* tcp_retransmit_skb gained an err argument in 6.18 and fires on failed attempts too. */
+const volatile bool retransmit_reports_err = false;
+
+#define EINPROGRESS 115
+#define EALREADY 114
+#define EISCONN 106
+#define EINTR 4
+#define EBUSY 16
+#define EINVAL 22
+#define EAGAIN 11
+#define ENOMEM 12
+#define EHOSTUNREACH 113
+#define ERESTARTSYS 512
+#define ERESTART_RESTARTBLOCK 516
+
+/* x86_64 syscall numbers; the raw syscall tracepoints see them all. */
+#define NR_CONNECT 42
+#define NR_ACCEPT 43
+#define NR_ACCEPT4 288
+
+static __always_inline void count(__u32 index, __s64 delta)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += delta;
+}
+
+static __always_inline void count_connect_error(__s32 err)
+{
+	__u32 slot = err > 0 && err < CONNECT_ERRNO_SLOTS ? err : CONNECT_ERRNO_SLOTS - 1;
+	__u64 *value = bpf_map_lookup_elem(&connect_errors, &slot);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline bool flow_wanted(const struct flow *flow)
+{
+	if (filter_netns && flow->netns != filter_netns)
+		return false;
+	if (filter_port && flow->sport != filter_port && flow->dport != filter_port)
+		return false;
+	return true;
+}
+
+static __always_inline bool owner_wanted(const struct conn_info *conn)
+{
+	if (!filter_pid)
+		return true;
+	return conn && (conn->flags & STATE_FLAG_OWNER_KNOWN) && conn->owner.pid == filter_pid;
+}
+
+static __always_inline void *reserve(__u64 size, __u32 type, __u64 key)
+{
+	struct event_header *hdr = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!hdr) {
+		count(COUNTER_EVENTS_LOST, 1);
+		return NULL;
+	}
+	hdr->type = type;
+	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->ts_ns = bpf_ktime_get_ns();
+	hdr->cookie = key;
+	return hdr;
+}
+
+static __always_inline void current_owner(struct owner *owner)
+{
+	owner->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+}
+
+static __always_inline __u64 sock_key(const struct sock *sk, bool btf)
+{
+	if (btf)
+		return bpf_get_socket_cookie((void *)sk);
+	return (__u64)sk ^ key_salt;
+}
+
+static __always_inline void emit_connect_error(const struct flow *flow, __u64 key, __s32 err,
+					       bool async)
+{
+	struct connect_error_event *e;
+
+	count_connect_error(err);
+	e = reserve(sizeof(*e), EVENT_CONNECT_ERROR, key);
+	if (!e)
+		return;
+	e->flow = *flow;
+	current_owner(&e->owner);
+	e->err = err;
+	e->async = async;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate, bool btf)
+{
+	bool opening_active = oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT;
+	bool opening_passive = oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV;
+	struct conn_info *conn;
+	struct state_event *e;
+	struct flow flow = {};
+	__u64 key;
+
+	if (!sock_is_tcp(sk))
+		return 0;
+	/* A listening socket is not a connection; its children are. */
+	if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE))
+		return 0;
+	flow_from_sock(&flow, sk);
+	if (!flow_wanted(&flow))
+		return 0;
+
+	key = sock_key(sk, btf);
+	if (opening_active || opening_passive) {
+		struct conn_info fresh = { .start_ns = bpf_ktime_get_ns() };
+
+		if (opening_active) {
+			current_owner(&fresh.owner);
+			fresh.flags = STATE_FLAG_OWNER_KNOWN;
+		}
+		bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY);
+	}
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (!owner_wanted(conn))
+		goto out;
+
+	e = reserve(sizeof(*e), EVENT_STATE, key);
+	if (!e)
+		goto out;
+	e->flow = flow;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = oldstate == TCP_SYN_SENT && sock_nonblocking(sk) ? STATE_FLAG_NONBLOCKING : 0;
+	if (sock_fin_received(sk))
+		e->flags |= STATE_FLAG_FIN_RECEIVED;
+	if (conn) {
+		e->owner = conn->owner;
+		e->flags |= conn->flags & STATE_FLAG_OWNER_KNOWN;
+	}
+	read_tcp_counters(&e->tcp, sk);
+
+	if (opening_active)
+		count(COUNTER_ACTIVE_OPENS, 1);
+	/* TcpActiveOpens counts in tcp_connect(): a connect() that failed before sending its
+	 * SYN (no port left, no route) passed through SYN_SENT without being an open. */
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE && e->tcp.segs_out == 0)
+		count(COUNTER_ACTIVE_OPENS, -1);
+	if (opening_passive && !filter_pid)
+		count(COUNTER_PASSIVE_OPENS, 1);
+	/* A blocking connect() reports its own failure at syscall exit. */
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE && e->tcp.sk_err &&
+	    (e->flags & STATE_FLAG_NONBLOCKING))
+		emit_connect_error(&flow, key, e->tcp.sk_err, true);
+	bpf_ringbuf_submit(e, 0);
+out:
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return handle_state(sk, oldstate, newstate, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return handle_state(sk, oldstate, newstate, false);
+}
+
+static __always_inline int emit_retransmit(const struct flow *flow, __u64 key, __u32 state,
+					   __u32 segs, bool syn, bool synack)
+{
+	struct retransmit_event *e;
+
+	count(COUNTER_RETRANS_SEGS, segs);
+	if (syn)
+		count(COUNTER_SYN_RETRANS, 1);
+	e = reserve(sizeof(*e), EVENT_RETRANSMIT, key);
+	if (!e)
+		return 0;
+	e->flow = *flow;
+	e->state = state;
+	e->segs = segs;
+	e->syn = syn;
+	e->synack = synack;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The errors __tcp_retransmit_skb() returns before it counts TcpRetransSegs. ENOMEM can
+ * also come from the transmit itself; it is rare enough to be taken as early. */
+static __always_inline bool retransmit_not_counted(long err)
+{
+	return err == -EBUSY || err == -EINVAL || err == -EAGAIN || err == -ENOMEM ||
+	       err == -EHOSTUNREACH;
+}
+
+static __always_inline int handle_retransmit(const struct sock *sk, const struct sk_buff *skb,
+					     long err, bool btf)
+{
+	struct tcp_skb_cb *tcb;
+	struct flow flow = {};
+	__u64 key;
+
+	if (!sock_is_tcp(sk) || retransmit_not_counted(err))
+		return 0;
+	flow_from_sock(&flow, sk);
+	if (!flow_wanted(&flow))
+		return 0;
+	key = sock_key(sk, btf);
+	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
+		return 0;
+	tcb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
+	return emit_retransmit(&flow, key, BPF_CORE_READ(sk, __sk_common.skc_state),
+			       BPF_CORE_READ(tcb, tcp_gso_segs),
+			       BPF_CORE_READ(tcb, tcp_flags) & TCPHDR_SYN, false);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_retransmit(sk, skb, retransmit_reports_err ? (long)ctx[2] : 0, true);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(retransmit_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_retransmit(sk, skb, retransmit_reports_err ? (long)ctx[2] : 0, false);
+}
+
+/* The SYN-ACK of a request socket; the connection's own socket does not exist yet, so user
+ * space joins this to it by flow. The listener's owner is not the connection's owner. */
+static __always_inline int handle_synack(const struct request_sock *req)
+{
+	struct flow flow = {};
+
+	flow_from_sock_common(&flow, &req->__req_common);
+	if (!flow_wanted(&flow) || filter_pid)
+		return 0;
+	return emit_retransmit(&flow, 0, TCP_SYN_RECV, 1, true, true);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(synack_btf, const struct sock *listener, const struct request_sock *req)
+{
+	return handle_synack(req);
+}
+
+SEC("raw_tp/tcp_retransmit_synack")
+int BPF_PROG(synack_raw, const struct sock *listener, const struct request_sock *req)
+{
+	return handle_synack(req);
+}
+
+static __always_inline int emit_reset(const struct flow *flow, __u64 key, __u32 direction,
+				      __u32 state)
+{
+	struct reset_event *e;
+
+	count(direction == RESET_SENT ? COUNTER_RESETS_SENT : COUNTER_RESETS_RECEIVED, 1);
+	e = reserve(sizeof(*e), EVENT_RESET, key);
+	if (!e)
+		return 0;
+	e->flow = *flow;
+	e->direction = direction;
+	e->state = state;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* sk is NULL for a reset answering a packet no socket owned (a refused SYN), and may be
+ * a timewait or request socket; only sock_common is read from it. */
+static __always_inline int handle_reset_sent(const struct sock *sk, const struct sk_buff *skb,
+					     bool btf)
+{
+	struct flow flow = {};
+	__u32 state = 0;
+	__u64 key = 0;
+
+	if (sk) {
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV) {
+			flow_from_sock_common(&flow, &sk->__sk_common);
+		} else {
+			flow_from_sock(&flow, sk);
+			key = stored_sock_key(sk, btf);
+		}
+	} else if (!skb || flow_from_incoming_skb(&flow, skb)) {
+		return 0;
+	}
+	if (!flow_wanted(&flow))
+		return 0;
+	if (filter_pid && !owner_wanted(key ? bpf_map_lookup_elem(&conns, &key) : NULL))
+		return 0;
+	return emit_reset(&flow, key, RESET_SENT, state);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(reset_sent_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_reset_sent(sk, skb, true);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(reset_sent_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_reset_sent(sk, skb, false);
+}
+
+static __always_inline int handle_reset_received(const struct sock *sk, bool btf)
+{
+	struct flow flow = {};
+	__u64 key;
+
+	if (!sock_is_tcp(sk))
+		return 0;
+	flow_from_sock(&flow, sk);
+	if (!flow_wanted(&flow))
+		return 0;
+	key = sock_key(sk, btf);
+	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
+		return 0;
+	return emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(reset_received_btf, const struct sock *sk)
+{
+	return handle_reset_received(sk, true);
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(reset_received_raw, const struct sock *sk)
+{
+	return handle_reset_received(sk, false);
+}
+
+static __always_inline int handle_sys_enter(const struct pt_regs *regs, long id)
+{
+	struct connect_args args = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	void *uaddr;
+
+	if (id != NR_CONNECT)
+		return 0;
+	if (filter_pid && (pid_tgid >> 32) != filter_pid)
+		return 0;
+	args.fd = PT_REGS_PARM1_CORE(regs);
+	uaddr = (void *)PT_REGS_PARM2_CORE(regs);
+	args.addrlen = PT_REGS_PARM3_CORE(regs);
+	/* A sockaddr_in near the end of a page cannot be read as a sockaddr_in6. */
+	if (bpf_probe_read_user(args.addr, sizeof(args.addr), uaddr) &&
+	    bpf_probe_read_user(args.addr, sizeof(struct sockaddr_in), uaddr))
+		return 0;
+	if (*(__u16 *)args.addr != AF_INET && *(__u16 *)args.addr != AF_INET6)
+		return 0;
+	bpf_map_update_elem(&connects, &pid_tgid, &args, BPF_ANY);
+	return 0;
+}
+
+static __always_inline bool connect_in_progress(long ret)
+{
+	return ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EISCONN;
+}
+
+static __always_inline int handle_connect_exit(long ret, bool btf)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct connect_args *args = bpf_map_lookup_elem(&connects, &pid_tgid);
+	struct flow flow = {};
+	struct sock *sk;
+	__s32 err;
+
+	if (!args)
+		return 0;
+	if (connect_in_progress(ret))
+		goto out;
+	sk = sock_from_fd(args->fd);
+	if (!sock_is_tcp(sk))
+		goto out;
+	flow_from_sock(&flow, sk);
+	/* A failed connect() has already cleared the socket's destination. */
+	if (*(__u16 *)args->addr == AF_INET) {
+		struct sockaddr_in *sin = (void *)args->addr;
+
+		__builtin_memset(flow.daddr, 0, sizeof(flow.daddr));
+		__builtin_memcpy(flow.daddr, &sin->sin_addr, 4);
+		flow.dport = bpf_ntohs(sin->sin_port);
+	} else {
+		struct sockaddr_in6 *sin6 = (void *)args->addr;
+
+		__builtin_memcpy(flow.daddr, &sin6->sin6_addr, 16);
+		flow.dport = bpf_ntohs(sin6->sin6_port);
+	}
+	if (!flow_wanted(&flow))
+		goto out;
+	err = -ret;
+	if (err >= ERESTARTSYS && err <= ERESTART_RESTARTBLOCK)
+		err = EINTR;
+	emit_connect_error(&flow, stored_sock_key(sk, btf), err, false);
+out:
+	bpf_map_delete_elem(&connects, &pid_tgid);
+	return 0;
+}
+
+static __always_inline int handle_accept_exit(long ret, bool btf)
+{
+	struct conn_info *conn;
+	struct accept_event *e;
+	struct flow flow = {};
+	struct sock *sk;
+	__u64 key;
+
+	if (ret < 0)
+		return 0;
+	sk = sock_from_fd(ret);
+	if (!sock_is_tcp(sk))
+		return 0;
+	flow_from_sock(&flow, sk);
+	if (!flow_wanted(&flow))
+		return 0;
+	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return 0;
+	key = stored_sock_key(sk, btf);
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (conn) {
+		current_owner(&conn->owner);
+		conn->flags |= STATE_FLAG_OWNER_KNOWN;
+		/* With a pid filter, an accepted connection counts when its process takes it. */
+		if (filter_pid)
+			count(COUNTER_PASSIVE_OPENS, 1);
+	}
+	e = reserve(sizeof(*e), EVENT_ACCEPT, key);
+	if (!e)
+		return 0;
+	e->flow = flow;
+	current_owner(&e->owner);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int handle_sys_exit(const struct pt_regs *regs, long ret, bool btf)
+{
+	long id = BPF_CORE_READ(regs, orig_ax);
+
+	if (id == NR_CONNECT)
+		return handle_connect_exit(ret, btf);
+	if (id == NR_ACCEPT || id == NR_ACCEPT4)
+		return handle_accept_exit(ret, btf);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, const struct pt_regs *regs, long id)
+{
+	return handle_sys_enter(regs, id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter_raw, const struct pt_regs *regs, long id)
+{
+	return handle_sys_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, const struct pt_regs *regs, long ret)
+{
+	return handle_sys_exit(regs, ret, true);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit_raw, const struct pt_regs *regs, long ret)
+{
+	return handle_sys_exit(regs, ret, false);
+}

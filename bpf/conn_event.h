@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The connection event family: the contract between conn.bpf.c and user space.
+ * Fixed-width fields only; every record starts with struct event_header. */
+#ifndef CONNSCOPE_CONN_EVENT_H
+#define CONNSCOPE_CONN_EVENT_H
+
+#define COMM_LEN 16
+
+enum event_type {
+	EVENT_STATE = 1,
+	EVENT_RETRANSMIT = 2,
+	EVENT_RESET = 3,
+	EVENT_ACCEPT = 4,
+	EVENT_CONNECT_ERROR = 5,
+};
+
+/* Indexes of the per-CPU totals the kernel keeps; exact even when events are lost. */
+enum counter_index {
+	COUNTER_ACTIVE_OPENS = 0,
+	COUNTER_PASSIVE_OPENS,
+	COUNTER_RETRANS_SEGS,
+	COUNTER_SYN_RETRANS,
+	COUNTER_RESETS_SENT,
+	COUNTER_RESETS_RECEIVED,
+	COUNTER_EVENTS_LOST,
+	COUNTER_MAX,
+};
+
+/* connect() errors are counted per errno; larger errnos share the last slot. */
+#define CONNECT_ERRNO_SLOTS 256
+
+struct event_header {
+	__u32 type;
+	__u32 cpu;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cookie; /* socket cookie (tp_btf) or an opaque per-socket id (raw_tp) */
+};
+
+/* Addresses are 16 bytes; an IPv4 address sits in the first 4 (family AF_INET). */
+struct flow {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* host byte order */
+	__u16 dport; /* host byte order */
+	__u16 family;
+	__u16 pad;
+	__u32 netns;
+};
+
+/* The process that owned the socket when the event was made (0 when unknown). */
+struct owner {
+	__u32 pid;
+	__u32 pad;
+	char comm[COMM_LEN];
+};
+
+/* Snapshot of struct tcp_sock counters, taken on every state change. */
+struct tcp_counters {
+	__u64 bytes_sent; /* tcpEStatsPerfHCDataOctetsOut, retransmissions included */
+	__u64 bytes_retrans;
+	__u64 bytes_received;
+	__u32 srtt_us;
+	__u32 total_retrans;
+	__u32 segs_out;
+	__s32 sk_err;
+};
+
+enum state_flags {
+	STATE_FLAG_NONBLOCKING = 1, /* the owning file has O_NONBLOCK */
+	STATE_FLAG_OWNER_KNOWN = 2,
+	STATE_FLAG_FIN_RECEIVED = 4, /* the peer's FIN has arrived (its sequence number is in bytes_received) */
+};
+
+struct state_event {
+	struct event_header hdr;
+	struct flow flow;
+	struct owner owner;
+	struct tcp_counters tcp;
+	__u32 oldstate;
+	__u32 newstate;
+	__u32 flags;
+	__u32 pad;
+};
+
+struct retransmit_event {
+	struct event_header hdr;
+	struct flow flow;
+	__u32 state;
+	__u32 segs; /* tcp_skb_pcount() of the retransmitted skb: TcpRetransSegs adds this */
+	__u32 syn; /* 1 for a SYN or SYN-ACK */
+	__u32 synack; /* 1 when retransmitted by tcp_retransmit_synack (request socket) */
+};
+
+enum reset_direction {
+	RESET_SENT = 1,
+	RESET_RECEIVED = 2,
+};
+
+struct reset_event {
+	struct event_header hdr; /* cookie 0 when no full socket owned the packet */
+	struct flow flow;
+	__u32 direction;
+	__u32 state; /* state of the socket, 0 when there is none */
+};
+
+struct accept_event {
+	struct event_header hdr;
+	struct flow flow;
+	struct owner owner;
+};
+
+struct connect_error_event {
+	struct event_header hdr; /* cookie 0 when the socket could not be resolved */
+	struct flow flow;
+	struct owner owner;
+	__s32 err; /* positive errno */
+	__u32 async; /* 1 when a non-blocking connect failed after returning EINPROGRESS */
+};
+
+#endif /* CONNSCOPE_CONN_EVENT_H */

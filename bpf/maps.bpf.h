@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Every map of the connection probes, in one place. Sizes are settings: user space
+ * resizes them with bpf_map__set_max_entries() between open and load. */
+#ifndef CONNSCOPE_MAPS_BPF_H
+#define CONNSCOPE_MAPS_BPF_H
+
+#include "conn_event.h"
+
+/* Events to user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Totals by enum counter_index, per CPU so the hot path never contends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* connect() failures by errno, including asynchronous ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONNECT_ERRNO_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} connect_errors SEC(".maps");
+
+/* What the kernel remembers of each connection it has seen open, by socket key.
+ * LRU: a connection whose close was missed is evicted rather than leaking. */
+struct conn_info {
+	__u64 start_ns;
+	struct owner owner;
+	__u32 flags; /* enum state_flags */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn_info);
+} conns SEC(".maps");
+
+/* Arguments of a connect() in progress, by pid_tgid, until the syscall returns. */
+struct connect_args {
+	__s32 fd;
+	__u32 addrlen;
+	__u8 addr[28]; /* struct sockaddr_in6 is the largest we read */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct connect_args);
+} connects SEC(".maps");
+
+#endif /* CONNSCOPE_MAPS_BPF_H */

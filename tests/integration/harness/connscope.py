@@ -1,0 +1,64 @@
+"""Runs build/connscope as a child process and collects its NDJSON records."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BINARY = os.environ.get("CONNSCOPE", os.path.join(ROOT, "build", "connscope"))
+
+
+class Connscope:
+    """`with Connscope("--netns", path) as cs:` attaches before the body runs; records after."""
+
+    def __init__(self, *args):
+        self.args = [BINARY, "run", "--format", "json", *args]
+        self.records = []
+        self.returncode = None
+        self.stderr = ""
+
+    def __enter__(self):
+        self.out = tempfile.NamedTemporaryFile(mode="w+", suffix=".ndjson")
+        self.err = tempfile.NamedTemporaryFile(mode="w+", suffix=".err")
+        self.proc = subprocess.Popen(self.args, stdout=self.out, stderr=self.err)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"connscope exited {self.proc.returncode}: {self._stderr()}")
+            with open(self.out.name) as f:
+                first = f.readline()
+            if first.endswith("\n"):
+                self.start = json.loads(first)
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("connscope did not print its start record within 20 s")
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        if self.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        self.returncode = self.proc.wait(timeout=20)
+        self.stderr = self._stderr()
+        with open(self.out.name) as f:
+            self.records = [json.loads(line) for line in f]
+        self.out.close()
+        self.err.close()
+
+    def _stderr(self):
+        with open(self.err.name) as f:
+            return f.read()
+
+    def of_type(self, record_type):
+        return [r for r in self.records if r["type"] == record_type]
+
+    @property
+    def summary(self):
+        summaries = self.of_type("summary")
+        assert len(summaries) == 1, f"expected one summary, got {len(summaries)}"
+        assert self.records[-1]["type"] == "summary", "the summary is not the last line"
+        return summaries[0]

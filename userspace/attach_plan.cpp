@@ -1,0 +1,63 @@
+#include "attach_plan.h"
+
+#include <array>
+
+namespace connscope {
+
+std::span<const HookPrograms> hook_programs()
+{
+    static constexpr std::array<HookPrograms, 7> table{{
+        {"inet_sock_set_state", "state_btf", "state_raw"},
+        {"tcp_retransmit_skb", "retransmit_btf", "retransmit_raw"},
+        {"tcp_retransmit_synack", "synack_btf", "synack_raw"},
+        {"tcp_send_reset", "reset_sent_btf", "reset_sent_raw"},
+        {"tcp_receive_reset", "reset_received_btf", "reset_received_raw"},
+        {"sys_enter", "sys_enter_btf", "sys_enter_raw"},
+        {"sys_exit", "sys_exit_btf", "sys_exit_raw"},
+    }};
+    return table;
+}
+
+std::span<const SignalHooks> signal_hooks()
+{
+    // Every signal here is required; accept() (sys_exit) names the process of a passive open,
+    // and a non-blocking connect() fails later, in a state change.
+    static const std::vector<SignalHooks> table{
+        {"active_open", {"inet_sock_set_state"}},
+        {"passive_open", {"inet_sock_set_state", "sys_exit"}},
+        {"state_change", {"inet_sock_set_state"}},
+        {"retransmit", {"tcp_retransmit_skb"}},
+        {"synack_retransmit", {"tcp_retransmit_synack"}},
+        {"reset_sent", {"tcp_send_reset"}},
+        {"reset_received", {"tcp_receive_reset"}},
+        {"connect_error", {"sys_enter", "sys_exit", "inet_sock_set_state"}},
+    };
+    return table;
+}
+
+std::string_view attach_kind_name(AttachKind kind)
+{
+    return kind == AttachKind::tp_btf ? "tp_btf" : "raw_tp";
+}
+
+std::string_view program_for(const HookPrograms& hook, AttachKind kind)
+{
+    return kind == AttachKind::tp_btf ? hook.tp_btf_program : hook.raw_tp_program;
+}
+
+std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing)
+{
+    std::vector<SignalMechanism> out;
+    for (const SignalHooks& signal : signal_hooks()) {
+        SignalMechanism mechanism{std::string(signal.signal), std::string(attach_kind_name(kind)), {}};
+        for (std::string_view hook : signal.hooks) {
+            mechanism.hooks.emplace_back(hook);
+            if (hooks_missing.contains(std::string(hook)))
+                mechanism.mechanism = "none";
+        }
+        out.push_back(std::move(mechanism));
+    }
+    return out;
+}
+
+}  // namespace connscope

@@ -1,0 +1,112 @@
+#include "check_command.h"
+
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "error.h"
+#include "preflight.h"
+#include "probes.h"
+#include "version.h"
+
+namespace connscope {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct FeatureLine {
+    const char* name;
+    bool available;
+    const char* meaning;
+};
+
+std::vector<FeatureLine> feature_lines(const Features& f)
+{
+    return {
+        {"btf", f.btf, "kernel BTF at /sys/kernel/btf/vmlinux (required)"},
+        {"ringbuf", f.ringbuf, "BPF ring buffer (required)"},
+        {"tp_btf", f.tp_btf, "BTF-typed raw tracepoints (preferred)"},
+        {"raw_tp", f.raw_tp, "raw tracepoints (fallback)"},
+        {"tracepoint", f.tracepoint, "classic tracepoints with tracefs mounted"},
+        {"kprobe", f.kprobe, "kprobes (optional, not used)"},
+        {"fentry", f.fentry, "fentry/fexit (optional, not used)"},
+        {"uprobe", f.uprobe, "uprobes"},
+        {"cgroup_v2", !f.cgroup_v2_path.empty(), "cgroup v2 mounted"},
+        {"sockops", f.sockops, "sock_ops programs on cgroup v2"},
+    };
+}
+
+std::string kernel_release()
+{
+    utsname name{};
+    uname(&name);
+    return name.release;
+}
+
+}  // namespace
+
+int check_command(const CheckOptions& options)
+{
+    require_root();
+    const Features features = probe_features();
+    std::vector<SignalMechanism> signals;
+    std::string load_error;
+    if (features.btf && features.ringbuf) {
+        try {
+            signals = ConnProbes(options.probes, features, Filters{}).signals();
+        } catch (const UserError& e) {
+            load_error = e.what();
+        }
+    } else {
+        load_error = "the kernel lacks BTF or the BPF ring buffer";
+    }
+
+    std::vector<std::string> missing;
+    for (const SignalMechanism& signal : signals)
+        if (signal.mechanism == "none")
+            missing.push_back(signal.signal);
+    const bool ok = load_error.empty() && missing.empty();
+
+    if (options.json) {
+        json out{{"version", version}, {"kernel", kernel_release()}};
+        json& feats = out["features"] = json::object();
+        for (const FeatureLine& line : feature_lines(features))
+            feats[line.name] = line.available;
+        feats["cgroup_v2_path"] = features.cgroup_v2_path;
+        json& sigs = out["signals"] = json::array();
+        for (const SignalMechanism& s : signals)
+            sigs.push_back(json{{"signal", s.signal}, {"mechanism", s.mechanism}, {"hooks", s.hooks}});
+        out["ok"] = ok;
+        out["error"] = load_error.empty() ? json(nullptr) : json(load_error);
+        std::puts(out.dump().c_str());
+    } else {
+        std::string text = fmt::format("connscope {} on Linux {}\n\nkernel features:\n", version, kernel_release());
+        for (const FeatureLine& line : feature_lines(features))
+            text += fmt::format("  {:<11} {:<4} {}\n", line.name, line.available ? "yes" : "no", line.meaning);
+        text += "\nsignals:\n";
+        for (const SignalMechanism& s : signals) {
+            std::string hooks;
+            for (const std::string& hook : s.hooks)
+                hooks += (hooks.empty() ? "" : ", ") + hook;
+            text += fmt::format("  {:<18} {:<7} {}\n", s.signal, s.mechanism, hooks);
+        }
+        std::fputs(text.c_str(), stdout);
+    }
+    if (!load_error.empty())
+        throw UserError(load_error);
+    if (!missing.empty()) {
+        std::string names;
+        for (const std::string& name : missing)
+            names += (names.empty() ? "" : ", ") + name;
+        throw UserError("no mechanism for required signals: " + names);
+    }
+    if (!options.json)
+        std::puts("\nevery required signal has a mechanism");
+    return 0;
+}
+
+}  // namespace connscope

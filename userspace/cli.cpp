@@ -1,0 +1,108 @@
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <map>
+
+#include "version.h"
+
+namespace connscope {
+namespace {
+
+const std::map<std::string, Mechanism> mechanisms{
+    {"auto", Mechanism::automatic}, {"tp_btf", Mechanism::tp_btf}, {"raw_tp", Mechanism::raw_tp}};
+const std::map<std::string, Format> formats{{"json", Format::json}, {"table", Format::table}};
+
+// "--format: xml is not one of: json, table"
+template <typename Value>
+CLI::Validator one_of(const std::map<std::string, Value>& choices)
+{
+    std::string names;
+    for (const auto& [name, value] : choices)
+        names += (names.empty() ? "" : ", ") + name;
+    return CLI::Validator(
+        [&choices, names](std::string& input) -> std::string {
+            return choices.contains(input) ? "" : input + " is not one of: " + names;
+        },
+        "{" + names + "}");
+}
+
+const CLI::Validator positive_seconds(
+    [](std::string& input) -> std::string {
+        double value = 0;
+        return CLI::detail::lexical_cast(input, value) && value > 0
+                   ? ""
+                   : input + " is not a positive number of seconds";
+    },
+    "SECONDS");
+
+void add_probe_settings(CLI::App& app, ProbeSettings& settings, std::string& mechanism)
+{
+    app.add_option("--mechanism", mechanism,
+                   "Attach kind for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp")
+        ->check(one_of(mechanisms));
+    app.add_option("--ring-buffer-kib", settings.ring_buffer_kib,
+                   "Size of the kernel→user event ring buffer in KiB (a power of two)")
+        ->check(CLI::Range(64u, 1u << 20));
+    app.add_option("--max-connections", settings.max_connections,
+                   "Connections the kernel tracks at once (LRU)")
+        ->check(CLI::Range(1024u, 1u << 24));
+}
+
+}  // namespace
+
+ParsedCli parse_cli(const std::vector<std::string>& args)
+{
+    CLI::App app{"connscope: watch TCP connections live with eBPF, and what slows them down",
+                 "connscope"};
+    app.set_version_flag("--version", std::string(version));
+    app.require_subcommand(0, 1);
+
+    RunOptions run;
+    std::string format = "auto";
+    std::string mechanism = "auto";
+    app.add_option("--format", format, "json (NDJSON) or table; default: table on a terminal, json otherwise")
+        ->check(one_of(formats));
+    app.add_option("--output", run.output, "Write records to FILE instead of stdout");
+    app.add_option("--duration", run.duration_s, "Stop after SECONDS")->check(positive_seconds);
+    app.add_option("--interval", run.interval_s, "Print a summary every SECONDS")->check(positive_seconds);
+    app.add_option("--netns", run.netns_path,
+                   "Only sockets in this network namespace (/run/netns/NAME, /proc/PID/ns/net)")
+        ->check(CLI::ExistingPath);
+    app.add_option("--pid", run.pid, "Only connections of this process (connect() or accept())")
+        ->check(CLI::Range(1u, 4194304u));
+    app.add_option("--port", run.port, "Only connections with this local or remote port")
+        ->check(CLI::Range(1, 65535));
+    add_probe_settings(app, run.probes, mechanism);
+
+    CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");
+    run_cmd->fallthrough();
+
+    CheckOptions check;
+    CLI::App* check_cmd = app.add_subcommand("check", "Say what this kernel offers and which hook serves each signal");
+    check_cmd->add_flag("--json", check.json, "One JSON object instead of text");
+    std::string check_mechanism = "auto";
+    add_probe_settings(*check_cmd, check.probes, check_mechanism);
+
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        return CliExit{0, app.help()};
+    } catch (const CLI::CallForAllHelp&) {
+        return CliExit{0, app.help("", CLI::AppFormatMode::All)};
+    } catch (const CLI::CallForVersion&) {
+        return CliExit{0, std::string(version) + "\n"};
+    } catch (const CLI::ParseError& e) {
+        return CliExit{2, "connscope: " + std::string(e.what()) + " (see connscope --help)\n"};
+    }
+    if (check_cmd->parsed()) {
+        check.probes.mechanism = mechanisms.at(check_mechanism);
+        return CheckCommand{check};
+    }
+    run.format = format == "auto" ? Format::automatic : formats.at(format);
+    run.probes.mechanism = mechanisms.at(mechanism);
+    return RunCommand{run};
+}
+
+}  // namespace connscope

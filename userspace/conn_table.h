@@ -1,0 +1,72 @@
+// events → connection state → records. Pure: no kernel, no clock; fed decoded events.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "events.h"
+#include "records.h"
+
+namespace connscope {
+
+class ConnTable {
+public:
+    // realtime_offset_ns turns the kernel's monotonic timestamps into unix time.
+    explicit ConnTable(int64_t realtime_offset_ns = 0) : realtime_offset_ns_(realtime_offset_ns) {}
+
+    void apply(const Event& event);
+
+    // Records of connections that closed at least grace_ns before now_ns (monotonic), and
+    // every connect error. The grace lets a reset sent just after the close join its record.
+    std::vector<Record> take_finished(uint64_t now_ns, uint64_t grace_ns);
+    std::vector<Record> take_all_finished();
+
+    size_t open_connections() const { return open_.size(); }
+
+private:
+    struct Connection {
+        ConnRecord record;
+        uint64_t start_ns = 0;
+        uint64_t established_ns = 0;
+        uint64_t accept_ns = 0;
+        uint64_t closed_ns = 0;
+        uint32_t srtt_at_established_us = 0;
+        uint64_t first_synack_retransmit_ns = 0;
+        bool established = false;
+        bool local_fin_first = false;
+        bool peer_fin_first = false;
+        bool reset_sent = false;
+        bool reset_received = false;
+        int sk_err = 0;
+        uint32_t close_from = 0;
+    };
+    // A SYN-ACK retransmit arrives before the connection's socket exists: held by flow.
+    using FlowKey = std::tuple<uint32_t, std::array<uint8_t, 16>, uint16_t, std::array<uint8_t, 16>, uint16_t>;
+    struct PendingSynack {
+        uint32_t count = 0;
+        uint64_t first_ns = 0;
+    };
+
+    void on_state(const state_event& e);
+    void on_retransmit(const retransmit_event& e);
+    void on_reset(const reset_event& e);
+    void on_accept(const accept_event& e);
+    void on_connect_error(const connect_error_event& e);
+    Connection& open_connection(const state_event& e);
+    void finish(uint64_t cookie, Connection& conn, const state_event& e);
+    void complete_closing(uint64_t cookie);
+    Record complete(Connection& conn) const;
+    uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
+    static FlowKey flow_key(const flow& f);
+
+    int64_t realtime_offset_ns_;
+    std::unordered_map<uint64_t, Connection> open_;
+    std::unordered_map<uint64_t, Connection> closing_;
+    std::map<FlowKey, PendingSynack> pending_synacks_;
+    std::vector<Record> ready_;  // connect errors, and connections known to be complete
+};
+
+}  // namespace connscope

@@ -1,0 +1,131 @@
+#include "json_sink.h"
+
+#include "net_names.h"
+
+namespace connscope {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* role_name(Role role) { return role == Role::client ? "client" : "server"; }
+
+const char* close_name(CloseKind kind)
+{
+    switch (kind) {
+    case CloseKind::local_fin:
+        return "local_fin";
+    case CloseKind::peer_fin:
+        return "peer_fin";
+    case CloseKind::reset_sent:
+        return "reset_sent";
+    case CloseKind::reset_received:
+        return "reset_received";
+    case CloseKind::never_established:
+        return "never_established";
+    case CloseKind::aborted:
+        return "aborted";
+    }
+    return "unknown";
+}
+
+json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+json conn_json(const ConnRecord& r)
+{
+    return json{
+        {"type", "conn"},
+        {"ts", r.ts_ns},
+        {"cookie", r.cookie},
+        {"pid", r.pid},
+        {"comm", r.comm},
+        {"netns", r.netns},
+        {"family", family_name(r.family)},
+        {"role", role_name(r.role)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"raddr", r.remote.address},
+        {"rport", r.remote.port},
+        {"start_ts", r.start_ts_ns},
+        {"duration_us", r.duration_us},
+        {"handshake_us", r.handshake_us},
+        {"accept_wait_us", r.accept_wait_us},
+        {"syn_retransmits", r.syn_retransmits},
+        {"retransmits", r.retransmits},
+        {"rtt_us", r.rtt_us},
+        {"bytes_sent", r.bytes_sent},
+        {"bytes_received", r.bytes_received},
+        {"bytes_retransmitted", r.bytes_retransmitted},
+        {"close", close_name(r.close)},
+        {"close_state", r.close_state},
+        {"error", optional_text(r.error)},
+        {"time_wait", r.time_wait},
+        {"observed_open", r.observed_open},
+    };
+}
+
+json connect_error_json(const ConnectErrorRecord& r)
+{
+    return json{
+        {"type", "connect_error"},
+        {"ts", r.ts_ns},
+        {"errno", r.error},
+        {"pid", r.pid},
+        {"comm", r.comm},
+        {"netns", r.netns},
+        {"family", family_name(r.family)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"raddr", r.remote.address},
+        {"rport", r.remote.port},
+        {"cookie", r.cookie},
+        {"async", r.async},
+    };
+}
+
+std::string line(const json& object) { return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+}  // namespace
+
+json start_json(const StartRecord& start)
+{
+    json hooks = json::array();
+    for (const Hook& hook : start.hooks)
+        hooks.push_back(json{{"signal", hook.signal}, {"mechanism", hook.mechanism}});
+    return json{{"type", "start"}, {"ts", start.ts_ns}, {"version", start.version}, {"hooks", hooks}};
+}
+
+json record_json(const Record& record)
+{
+    if (const auto* conn = std::get_if<ConnRecord>(&record))
+        return conn_json(*conn);
+    return connect_error_json(std::get<ConnectErrorRecord>(record));
+}
+
+json summary_json(const SummaryRecord& s)
+{
+    const Totals& t = s.totals;
+    json errors = json::object();
+    for (const auto& [name, count] : t.connect_errors)
+        errors[name] = count;
+    return json{
+        {"type", s.final ? "summary" : "interval"},
+        {"ts", s.ts_ns},
+        {"elapsed_us", s.elapsed_us},
+        {"connections_active", t.connections_active},
+        {"connections_passive", t.connections_passive},
+        {"connections_open", s.connections_open},
+        {"connections_closed", s.connections_closed},
+        {"retransmits", t.retransmits},
+        {"syn_retransmits", t.syn_retransmits},
+        {"resets_sent", t.resets_sent},
+        {"resets_received", t.resets_received},
+        {"connect_errors", errors},
+        {"events_lost", t.events_lost},
+    };
+}
+
+std::string JsonSink::start(const StartRecord& start) { return line(start_json(start)); }
+std::string JsonSink::record(const Record& record) { return line(record_json(record)); }
+std::string JsonSink::summary(const SummaryRecord& summary) { return line(summary_json(summary)); }
+
+}  // namespace connscope

@@ -1,0 +1,23 @@
+// NDJSON: one object per line. The only place that names JSON fields (docs/records.md
+// documents them; a unit test holds the two together).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "sink.h"
+
+namespace connscope {
+
+class JsonSink : public Sink {
+public:
+    std::string start(const StartRecord& start) override;
+    std::string record(const Record& record) override;
+    std::string summary(const SummaryRecord& summary) override;
+};
+
+// The JSON objects the lines are made of, for tests and other sinks.
+nlohmann::ordered_json start_json(const StartRecord& start);
+nlohmann::ordered_json record_json(const Record& record);
+nlohmann::ordered_json summary_json(const SummaryRecord& summary);
+
+}  // namespace connscope

@@ -1,0 +1,50 @@
+#include "output.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+
+namespace connscope {
+
+Output::Output(const std::string& path)
+    : file_(path.empty() ? stdout : std::fopen(path.c_str(), "a")),
+      name_(path.empty() ? "stdout" : path),
+      owned_(!path.empty())
+{
+    if (!file_)
+        throw UserError("cannot open " + path + " for writing: " + strerror(errno));
+}
+
+Output::~Output()
+{
+    if (owned_)
+        std::fclose(file_);
+}
+
+void Output::write(std::string_view text)
+{
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size())
+        check();
+}
+
+void Output::flush()
+{
+    std::fflush(file_);
+    check();
+}
+
+void Output::check()
+{
+    if (std::ferror(file_)) {
+        const int err = errno;
+        std::clearerr(file_);
+        throw UserError("cannot write to " + name_ + ": " + strerror(err));
+    }
+}
+
+bool Output::is_terminal() const { return isatty(fileno(file_)) == 1; }
+
+}  // namespace connscope

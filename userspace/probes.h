@@ -1,0 +1,51 @@
+// The connection probes in the kernel: open, configure, load, attach, read totals (RAII).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attach_plan.h"
+#include "cli.h"
+#include "kernel_features.h"
+#include "records.h"
+
+struct conn_bpf;
+
+namespace connscope {
+
+struct Filters {
+    uint32_t netns = 0;
+    uint32_t pid = 0;
+    uint16_t port = 0;
+};
+
+class ConnProbes {
+public:
+    // Loads the programs of the first attach kind that this kernel accepts; throws UserError.
+    ConnProbes(const ProbeSettings& settings, const Features& features, const Filters& filters);
+    ~ConnProbes();
+    ConnProbes(const ConnProbes&) = delete;
+    ConnProbes& operator=(const ConnProbes&) = delete;
+
+    void attach();
+    void detach();
+    AttachKind kind() const { return kind_; }
+    const std::vector<SignalMechanism>& signals() const { return signals_; }
+    int events_fd() const;
+    Totals read_totals() const;
+
+private:
+    struct SkeletonDeleter {
+        void operator()(conn_bpf* skel) const;
+    };
+    std::unique_ptr<conn_bpf, SkeletonDeleter> skel_;
+    AttachKind kind_ = AttachKind::tp_btf;
+    std::vector<SignalMechanism> signals_;
+};
+
+// Which attach kinds to try, in order, for these settings on this kernel.
+std::vector<AttachKind> attach_kinds_to_try(Mechanism requested, const Features& features);
+
+}  // namespace connscope

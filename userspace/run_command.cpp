@@ -1,0 +1,116 @@
+#include "run_command.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <memory>
+
+#include "conn_table.h"
+#include "json_sink.h"
+#include "output.h"
+#include "preflight.h"
+#include "probes.h"
+#include "ring_reader.h"
+#include "table_sink.h"
+#include "version.h"
+
+namespace connscope {
+namespace {
+
+volatile sig_atomic_t stop_requested = 0;
+
+void request_stop(int) { stop_requested = 1; }
+
+// A reset sent while closing comes a few microseconds after the close itself.
+constexpr uint64_t close_grace_ns = 50'000'000;
+constexpr int poll_timeout_ms = 100;
+
+uint64_t clock_ns(clockid_t clock)
+{
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+void install_signal_handlers()
+{
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+std::unique_ptr<Sink> make_sink(Format format, const Output& out)
+{
+    if (format == Format::table || (format == Format::automatic && out.is_terminal()))
+        return std::make_unique<TableSink>();
+    return std::make_unique<JsonSink>();
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options)
+{
+    require_root();
+    const Features features = probe_features();
+    require_runnable(features);
+    const Filters filters{netns_inode(options.netns_path), options.pid, options.port};
+    Output out(options.output);
+    std::unique_ptr<Sink> sink = make_sink(options.format, out);
+
+    ConnProbes probes(options.probes, features, filters);
+    const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
+    ConnTable table(realtime_offset);
+    RingReader reader(probes.events_fd(), [&table](std::span<const std::byte> bytes) {
+        if (auto event = decode_event(bytes))
+            table.apply(*event);
+    });
+
+    install_signal_handlers();
+    probes.attach();
+    StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
+    for (const SignalMechanism& signal : probes.signals())
+        start.hooks.push_back({signal.signal, signal.mechanism});
+    out.write(sink->start(start));
+    out.flush();
+
+    const uint64_t started_ns = clock_ns(CLOCK_MONOTONIC);
+    uint64_t connections_closed = 0;
+    auto emit = [&](const std::vector<Record>& records) {
+        for (const Record& record : records) {
+            connections_closed += std::holds_alternative<ConnRecord>(record);
+            out.write(sink->record(record));
+        }
+    };
+    auto summary = [&](bool final) {
+        const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        return SummaryRecord{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
+                             probes.read_totals(), table.open_connections(), connections_closed};
+    };
+    const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
+    const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
+    uint64_t next_interval_ns = started_ns + interval_ns;
+
+    while (!stop_requested) {
+        reader.poll(poll_timeout_ms);
+        const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        emit(table.take_finished(now, close_grace_ns));
+        if (interval_ns && now >= next_interval_ns) {
+            out.write(sink->summary(summary(false)));
+            next_interval_ns += interval_ns;
+        }
+        out.flush();
+        if (duration_ns && now - started_ns >= duration_ns)
+            break;
+    }
+
+    probes.detach();
+    reader.drain();
+    emit(table.take_all_finished());
+    out.write(sink->summary(summary(true)));
+    out.flush();
+    return 0;
+}
+
+}  // namespace connscope

@@ -1,0 +1,129 @@
+#include "table_sink.h"
+
+#include <ctime>
+#include <fmt/format.h>
+
+namespace connscope {
+namespace {
+
+constexpr size_t header_every = 40;
+
+std::string clock_time(uint64_t unix_ns)
+{
+    const time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
+    tm local{};
+    localtime_r(&seconds, &local);
+    char text[16];
+    std::strftime(text, sizeof(text), "%H:%M:%S", &local);
+    return std::string(text) + "." + std::to_string(unix_ns / 1'000'000 % 1000 + 1000).substr(1);
+}
+
+std::string duration_text(uint64_t us)
+{
+    if (us >= 10'000'000)
+        return std::to_string(us / 1'000'000) + "s";
+    if (us >= 10'000)
+        return std::to_string(us / 1000) + "ms";
+    return std::to_string(us) + "us";
+}
+
+std::string endpoint_text(const Endpoint& e)
+{
+    const bool v6 = e.address.find(':') != std::string::npos;
+    return (v6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port);
+}
+
+std::string process_text(const std::string& comm, uint32_t pid)
+{
+    return pid ? comm + "[" + std::to_string(pid) + "]" : "-";
+}
+
+const char* close_text(CloseKind kind)
+{
+    switch (kind) {
+    case CloseKind::local_fin:
+        return "we closed";
+    case CloseKind::peer_fin:
+        return "peer closed";
+    case CloseKind::reset_sent:
+        return "RST sent";
+    case CloseKind::reset_received:
+        return "RST received";
+    case CloseKind::never_established:
+        return "never established";
+    case CloseKind::aborted:
+        return "aborted";
+    }
+    return "";
+}
+
+std::string header()
+{
+    return fmt::format("{:<12} {:<6} {:<22} {:>22}   {:<22} {:>7} {:>4} {:>4} {:>7} {:>9} {:>9} {:>8}  {}\n",
+                       "TIME", "ROLE", "PROCESS", "LOCAL", "REMOTE", "HANDSHK", "SYNR", "RETR",
+                       "RTT", "SENT", "RECEIVED", "DURATION", "CLOSE");
+}
+
+}  // namespace
+
+std::string TableSink::start(const StartRecord& start)
+{
+    std::string text = "connscope " + start.version + ": watching TCP connections (Ctrl-C stops)\n";
+    lines_since_header_ = header_every;
+    return text;
+}
+
+std::string TableSink::record(const Record& record)
+{
+    std::string text;
+    if (lines_since_header_++ >= header_every) {
+        text += header();
+        lines_since_header_ = 1;
+    }
+    if (const auto* c = std::get_if<ConnRecord>(&record)) {
+        std::string close = close_text(c->close);
+        if (c->time_wait)
+            close += ", TIME_WAIT here";
+        if (!c->error.empty())
+            close += ", " + c->error;
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} {:>7} {:>4} {:>4} {:>7} {:>9} {:>9} {:>8}  {}\n",
+                            clock_time(c->ts_ns), c->role == Role::client ? "client" : "server",
+                            process_text(c->comm, c->pid), endpoint_text(c->local),
+                            endpoint_text(c->remote),
+                            c->observed_open ? duration_text(c->handshake_us) : "-",
+                            c->syn_retransmits, c->retransmits, duration_text(c->rtt_us),
+                            c->bytes_sent, c->bytes_received, duration_text(c->duration_us), close);
+        return text;
+    }
+    const auto& e = std::get<ConnectErrorRecord>(record);
+    text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} connect() failed: {}{}\n",
+                        clock_time(e.ts_ns), "client", process_text(e.comm, e.pid),
+                        endpoint_text(e.local), endpoint_text(e.remote), e.error,
+                        e.async ? " (after EINPROGRESS)" : "");
+    return text;
+}
+
+std::string TableSink::summary(const SummaryRecord& s)
+{
+    const Totals& t = s.totals;
+    std::string errors;
+    for (const auto& [name, count] : t.connect_errors)
+        errors += " " + name + "=" + std::to_string(count);
+    lines_since_header_ = header_every;
+    return fmt::format(
+        "── {} at {}, after {} ──\n"
+        "  connections  opened: {} active, {} passive   open now: {}   closed: {}\n"
+        "  retransmits  {} segments ({} SYN/SYN-ACK)\n"
+        "  resets       {} sent, {} received\n"
+        "  connect()    errors:{}\n"
+        "{}",
+        s.final ? "summary" : "interval", clock_time(s.ts_ns), duration_text(s.elapsed_us),
+        t.connections_active, t.connections_passive, s.connections_open, s.connections_closed,
+        t.retransmits, t.syn_retransmits, t.resets_sent, t.resets_received,
+        errors.empty() ? " none" : errors,
+        t.events_lost ? "  LOST EVENTS  " + std::to_string(t.events_lost) +
+                            " (ring buffer full: raise --ring-buffer-kib)\n"
+                      : std::string());
+}
+
+}  // namespace connscope
