@@ -147,33 +147,36 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	if (!owner_wanted(conn))
 		goto out;
 
+	/* Counted before the event is reserved: totals stay exact when the ring buffer is full. */
+	if (opening_active)
+		count(COUNTER_ACTIVE_OPENS, 1);
+	if (opening_passive && !filter_pid)
+		count(COUNTER_PASSIVE_OPENS, 1);
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+		__s32 err = BPF_CORE_READ(sk, sk_err);
+
+		/* TcpActiveOpens counts in tcp_connect(): a connect() that failed before sending
+		 * its SYN (no port left, no route) passed through SYN_SENT without being an open. */
+		if (BPF_CORE_READ(tp, segs_out) == 0)
+			count(COUNTER_ACTIVE_OPENS, -1);
+		/* A blocking connect() reports its own failure at syscall exit. */
+		if (err && sock_nonblocking(sk))
+			emit_connect_error(&flow, key, err, true);
+	}
+
 	e = reserve(sizeof(*e), EVENT_STATE, key);
 	if (!e)
 		goto out;
 	e->flow = flow;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	e->flags = oldstate == TCP_SYN_SENT && sock_nonblocking(sk) ? STATE_FLAG_NONBLOCKING : 0;
-	if (sock_fin_received(sk))
-		e->flags |= STATE_FLAG_FIN_RECEIVED;
+	e->flags = sock_fin_received(sk) ? STATE_FLAG_FIN_RECEIVED : 0;
 	if (conn) {
 		e->owner = conn->owner;
 		e->flags |= conn->flags & STATE_FLAG_OWNER_KNOWN;
 	}
 	read_tcp_counters(&e->tcp, sk);
-
-	if (opening_active)
-		count(COUNTER_ACTIVE_OPENS, 1);
-	/* TcpActiveOpens counts in tcp_connect(): a connect() that failed before sending its
-	 * SYN (no port left, no route) passed through SYN_SENT without being an open. */
-	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE && e->tcp.segs_out == 0)
-		count(COUNTER_ACTIVE_OPENS, -1);
-	if (opening_passive && !filter_pid)
-		count(COUNTER_PASSIVE_OPENS, 1);
-	/* A blocking connect() reports its own failure at syscall exit. */
-	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE && e->tcp.sk_err &&
-	    (e->flags & STATE_FLAG_NONBLOCKING))
-		emit_connect_error(&flow, key, e->tcp.sk_err, true);
 	bpf_ringbuf_submit(e, 0);
 out:
 	if (newstate == TCP_CLOSE)

@@ -66,9 +66,8 @@ struct tcp_counters {
 };
 
 enum state_flags {
-	STATE_FLAG_NONBLOCKING = 1, /* the owning file has O_NONBLOCK */
-	STATE_FLAG_OWNER_KNOWN = 2,
-	STATE_FLAG_FIN_RECEIVED = 4, /* the peer's FIN has arrived (its sequence number is in bytes_received) */
+	STATE_FLAG_OWNER_KNOWN = 1,
+	STATE_FLAG_FIN_RECEIVED = 2, /* the peer's FIN has arrived (its sequence number is in bytes_received) */
 };
 
 struct state_event {

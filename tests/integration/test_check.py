@@ -1,0 +1,66 @@
+"""`connscope check` on the running kernel, against what the kernel itself exposes."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness.connscope import BINARY  # noqa: E402
+
+SIGNALS = {"active_open", "passive_open", "state_change", "retransmit", "synack_retransmit",
+           "reset_sent", "reset_received", "connect_error"}
+
+
+def check(*args):
+    return subprocess.run([BINARY, "check", *args], capture_output=True, text=True, timeout=60)
+
+
+class CheckTest(unittest.TestCase):
+    def test_every_signal_has_a_tracepoint_mechanism(self):
+        result = check("--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertTrue(report["ok"])
+        self.assertEqual({s["signal"] for s in report["signals"]}, SIGNALS)
+        for signal in report["signals"]:
+            self.assertEqual(signal["mechanism"], "tp_btf", signal)
+            for hook in signal["hooks"]:
+                self.assertTrue(hook.startswith(("inet_sock_set_state", "tcp_", "sys_")), hook)
+
+    def test_features_agree_with_the_kernel(self):
+        features = json.loads(check("--json").stdout)["features"]
+        self.assertEqual(features["btf"], os.path.exists("/sys/kernel/btf/vmlinux"))
+        # Without CONFIG_KPROBES the kernel registers no kprobe PMU.
+        self.assertEqual(features["kprobe"], os.path.exists("/sys/bus/event_source/devices/kprobe"))
+        cgroup2 = [line.split()[1] for line in open("/proc/mounts") if line.split()[2] == "cgroup2"]
+        self.assertEqual(features["cgroup_v2_path"], cgroup2[0] if cgroup2 else "")
+        self.assertTrue(features["tp_btf"] and features["raw_tp"] and features["ringbuf"])
+
+    def test_this_kernel_refuses_kprobes_and_fentry(self):
+        # The CI kernel is built without CONFIG_KPROBES and refuses fentry; connscope must
+        # say so rather than claim them.
+        if not os.path.exists("/proc/config.gz"):
+            self.skipTest("no /proc/config.gz to tell how this kernel was built")
+        config = subprocess.run(["zcat", "/proc/config.gz"], capture_output=True, text=True).stdout
+        features = json.loads(check("--json").stdout)["features"]
+        if "# CONFIG_KPROBES is not set" in config:
+            self.assertFalse(features["kprobe"])
+            self.assertFalse(features["fentry"])
+
+    def test_raw_tp_can_be_forced(self):
+        report = json.loads(check("--json", "--mechanism", "raw_tp").stdout)
+        self.assertEqual({s["mechanism"] for s in report["signals"]}, {"raw_tp"})
+
+    def test_text_report_names_each_signal_and_its_mechanism(self):
+        result = check()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for signal in SIGNALS:
+            self.assertRegex(result.stdout, rf"\n  {signal} +tp_btf ")
+        self.assertRegex(result.stdout, r"\n  kprobe +(yes|no) ")
+        self.assertRegex(result.stdout, r"\n  fentry +(yes|no) ")
+        self.assertIn("every required signal has a mechanism", result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
