@@ -84,10 +84,19 @@ ConnTable::Connection& ConnTable::open_connection(const state_event& e)
             pending_synacks_.erase(pending);
         }
     } else {
-        // Opened before connscope started: the side with the lower port is taken as the server.
+        // Opened before connscope started: what the state it leaves implies is all there is.
+        const uint32_t seen = e.oldstate;
         conn.record.observed_open = false;
-        conn.established = true;
-        conn.record.role = e.flow.sport < e.flow.dport ? Role::server : Role::client;
+        conn.established = !is(seen, TcpState::syn_sent) && !is(seen, TcpState::syn_recv);
+        conn.local_fin_first = is(seen, TcpState::fin_wait1) || is(seen, TcpState::fin_wait2) ||
+                               is(seen, TcpState::closing);
+        conn.peer_fin_first = is(seen, TcpState::close_wait) || is(seen, TcpState::last_ack);
+        if (is(seen, TcpState::syn_sent))
+            conn.record.role = Role::client;
+        else if (is(seen, TcpState::syn_recv))
+            conn.record.role = Role::server;
+        else  // the side with the lower port is taken as the server
+            conn.record.role = e.flow.sport < e.flow.dport ? Role::server : Role::client;
     }
     return open_.insert_or_assign(cookie, std::move(conn)).first->second;
 }

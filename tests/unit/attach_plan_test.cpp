@@ -1,0 +1,217 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "attach_plan.h"
+
+using namespace connscope;
+
+namespace
+{
+
+const char* const bpf_source = CONNSCOPE_SOURCE_DIR "/bpf/conn.bpf.c";
+
+std::string read_file(const char* path)
+{
+    std::ifstream file(path);
+    INFO("reading " << path);
+    REQUIRE(file.is_open());
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// (kind, hook) → program, for every `SEC("<kind>/<hook>")` directly followed by
+// `int BPF_PROG(<program>, ...` in a BPF source.
+std::map<std::pair<std::string, std::string>, std::string> sec_programs(const std::string& source)
+{
+    static const std::regex sec_then_prog(R"re(SEC\("(tp_btf|raw_tp)/(\w+)"\)\s*int\s+BPF_PROG\((\w+),)re");
+    std::map<std::pair<std::string, std::string>, std::string> programs;
+    for (auto it = std::sregex_iterator(source.begin(), source.end(), sec_then_prog);
+         it != std::sregex_iterator(); ++it)
+        programs[{(*it)[1], (*it)[2]}] = (*it)[3];
+    return programs;
+}
+
+const SignalMechanism& signal_named(const std::vector<SignalMechanism>& signals, const std::string& name)
+{
+    for (const SignalMechanism& signal : signals)
+        if (signal.signal == name)
+            return signal;
+    FAIL("no signal " << name);
+    throw std::logic_error("unreachable");
+}
+
+std::set<std::string> signals_with(const std::vector<SignalMechanism>& signals, const std::string& mechanism)
+{
+    std::set<std::string> names;
+    for (const SignalMechanism& signal : signals)
+        if (signal.mechanism == mechanism)
+            names.insert(signal.signal);
+    return names;
+}
+
+} // namespace
+
+TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]")
+{
+    std::set<std::string_view> hooks;
+    for (const HookPrograms& entry : hook_programs())
+        hooks.insert(entry.hook);
+
+    REQUIRE_FALSE(signal_hooks().empty());
+    for (const SignalHooks& signal : signal_hooks()) {
+        INFO("signal " << signal.signal);
+        CHECK_FALSE(signal.hooks.empty());
+        for (std::string_view hook : signal.hooks) {
+            INFO("hook " << hook);
+            CHECK(hooks.contains(hook));
+        }
+    }
+}
+
+TEST_CASE("attach plan: every hook serves some signal", "[attach_plan]")
+{
+    std::set<std::string_view> used;
+    for (const SignalHooks& signal : signal_hooks())
+        used.insert(signal.hooks.begin(), signal.hooks.end());
+    for (const HookPrograms& entry : hook_programs()) {
+        INFO("hook " << entry.hook);
+        CHECK(used.contains(entry.hook));
+    }
+}
+
+TEST_CASE("attach plan: hook, program and signal names are unique", "[attach_plan]")
+{
+    std::set<std::string_view> hooks;
+    std::set<std::string_view> programs;
+    size_t program_count = 0;
+    for (const HookPrograms& entry : hook_programs()) {
+        INFO("hook " << entry.hook);
+        CHECK(hooks.insert(entry.hook).second);
+        CHECK(programs.insert(entry.tp_btf_program).second);
+        CHECK(programs.insert(entry.raw_tp_program).second);
+        program_count += 2;
+    }
+    CHECK(programs.size() == program_count);
+
+    std::set<std::string_view> signals;
+    for (const SignalHooks& signal : signal_hooks()) {
+        INFO("signal " << signal.signal);
+        CHECK(signals.insert(signal.signal).second);
+    }
+}
+
+TEST_CASE("attach plan: conn.bpf.c has each program under its SEC", "[attach_plan]")
+{
+    const auto in_source = sec_programs(read_file(bpf_source));
+    REQUIRE_FALSE(in_source.empty());
+
+    for (const HookPrograms& entry : hook_programs()) {
+        const std::string hook(entry.hook);
+        INFO("hook " << hook);
+        const auto tp_btf = in_source.find({"tp_btf", hook});
+        const auto raw_tp = in_source.find({"raw_tp", hook});
+        REQUIRE(tp_btf != in_source.end());
+        REQUIRE(raw_tp != in_source.end());
+        CHECK(tp_btf->second == entry.tp_btf_program);
+        CHECK(raw_tp->second == entry.raw_tp_program);
+    }
+}
+
+TEST_CASE("attach plan: conn.bpf.c has no tracepoint program the table does not list", "[attach_plan]")
+{
+    const auto in_source = sec_programs(read_file(bpf_source));
+    std::set<std::string> listed;
+    for (const HookPrograms& entry : hook_programs())
+        listed.insert(std::string(entry.hook));
+
+    for (const auto& [kind_and_hook, program] : in_source) {
+        INFO("SEC(\"" << kind_and_hook.first << "/" << kind_and_hook.second << "\") " << program);
+        CHECK(listed.contains(kind_and_hook.second));
+    }
+    CHECK(in_source.size() == 2 * listed.size());
+}
+
+TEST_CASE("sec_programs: only a SEC directly followed by its BPF_PROG counts", "[attach_plan]")
+{
+    const auto programs =
+        sec_programs("SEC(\"tp_btf/a\")\nint BPF_PROG(prog_a, const struct sock *sk)\n"
+                     "SEC(\"raw_tp/b\")\nstatic int helper(void);\nint BPF_PROG(prog_b, int x)\n");
+
+    CHECK(programs.size() == 1);
+    CHECK(programs.at({"tp_btf", "a"}) == "prog_a");
+}
+
+TEST_CASE("program_for and attach_kind_name pick the kind's column", "[attach_plan]")
+{
+    const HookPrograms& state = hook_programs().front();
+    CHECK(program_for(state, AttachKind::tp_btf) == state.tp_btf_program);
+    CHECK(program_for(state, AttachKind::raw_tp) == state.raw_tp_program);
+    CHECK(state.tp_btf_program != state.raw_tp_program);
+    CHECK(attach_kind_name(AttachKind::tp_btf) == "tp_btf");
+    CHECK(attach_kind_name(AttachKind::raw_tp) == "raw_tp");
+}
+
+TEST_CASE("signal_mechanisms: with every hook present, each signal uses the attach kind", "[attach_plan]")
+{
+    for (AttachKind kind : {AttachKind::tp_btf, AttachKind::raw_tp}) {
+        const std::string name(attach_kind_name(kind));
+        INFO("kind " << name);
+        const auto signals = signal_mechanisms(kind, {});
+        REQUIRE(signals.size() == signal_hooks().size());
+        for (size_t i = 0; i < signals.size(); ++i) {
+            INFO("signal " << signals[i].signal);
+            CHECK(signals[i].signal == signal_hooks()[i].signal);
+            CHECK(signals[i].mechanism == name);
+            CHECK(signals[i].hooks ==
+                  std::vector<std::string>(signal_hooks()[i].hooks.begin(), signal_hooks()[i].hooks.end()));
+        }
+    }
+}
+
+TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that need it", "[attach_plan]")
+{
+    SECTION("tcp_retransmit_synack")
+    {
+        const auto signals = signal_mechanisms(AttachKind::tp_btf, {"tcp_retransmit_synack"});
+        CHECK(signals_with(signals, "none") == std::set<std::string>{"synack_retransmit"});
+        CHECK(signal_named(signals, "retransmit").mechanism == "tp_btf");
+    }
+    SECTION("sys_exit")
+    {
+        const auto signals = signal_mechanisms(AttachKind::raw_tp, {"sys_exit"});
+        CHECK(signals_with(signals, "none") == std::set<std::string>{"passive_open", "connect_error"});
+        CHECK(signal_named(signals, "active_open").mechanism == "raw_tp");
+    }
+    SECTION("inet_sock_set_state")
+    {
+        const auto signals = signal_mechanisms(AttachKind::tp_btf, {"inet_sock_set_state"});
+        CHECK(signals_with(signals, "none") ==
+              std::set<std::string>{"active_open", "passive_open", "state_change", "connect_error"});
+    }
+    SECTION("a hook nobody uses changes nothing")
+    {
+        const auto signals = signal_mechanisms(AttachKind::tp_btf, {"no_such_tracepoint"});
+        CHECK(signals_with(signals, "none").empty());
+    }
+    SECTION("every hook, one at a time")
+    {
+        for (const HookPrograms& entry : hook_programs()) {
+            const std::string hook(entry.hook);
+            INFO("missing " << hook);
+            const auto signals = signal_mechanisms(AttachKind::raw_tp, {hook});
+            for (const SignalMechanism& signal : signals) {
+                INFO("signal " << signal.signal);
+                const bool needs =
+                    std::find(signal.hooks.begin(), signal.hooks.end(), hook) != signal.hooks.end();
+                CHECK(signal.mechanism == (needs ? "none" : "raw_tp"));
+            }
+            CHECK_FALSE(signals_with(signals, "none").empty());
+        }
+    }
+}
