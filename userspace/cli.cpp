@@ -27,12 +27,12 @@ CLI::Validator one_of(const std::map<std::string, Value>& choices)
         "{" + names + "}");
 }
 
-const CLI::Validator positive_seconds(
+// Between a millisecond and ten years: the run loop counts in nanoseconds.
+const CLI::Validator seconds_range(
     [](std::string& input) -> std::string {
         double value = 0;
-        return CLI::detail::lexical_cast(input, value) && value > 0
-                   ? ""
-                   : input + " is not a positive number of seconds";
+        const bool ok = CLI::detail::lexical_cast(input, value) && value >= 0.001 && value <= 315'360'000;
+        return ok ? "" : input + " is not a number of seconds from 0.001 to 315360000";
     },
     "SECONDS");
 
@@ -64,8 +64,8 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     app.add_option("--format", format, "json (NDJSON) or table; default: table on a terminal, json otherwise")
         ->check(one_of(formats));
     app.add_option("--output", run.output, "Write records to FILE instead of stdout");
-    app.add_option("--duration", run.duration_s, "Stop after SECONDS")->check(positive_seconds);
-    app.add_option("--interval", run.interval_s, "Print a summary every SECONDS")->check(positive_seconds);
+    app.add_option("--duration", run.duration_s, "Stop after SECONDS")->check(seconds_range);
+    app.add_option("--interval", run.interval_s, "Print a summary every SECONDS")->check(seconds_range);
     app.add_option("--netns", run.netns_path,
                    "Only sockets in this network namespace (/run/netns/NAME, /proc/PID/ns/net)")
         ->check(CLI::ExistingPath);

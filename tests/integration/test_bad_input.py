@@ -30,8 +30,8 @@ class BadInputTest(unittest.TestCase):
 
     def test_bad_flags(self):
         for args, fragment in ((["--bogus"], "--bogus"), (["--format", "xml"], "xml"),
-                               (["--duration", "0"], "positive"), (["--port", "70000"], "--port"),
-                               (["run", "--interval", "-3"], "positive"), (["check", "--format", "json"], "--format")):
+                               (["--duration", "0"], "seconds from 0.001"), (["--port", "70000"], "--port"),
+                               (["run", "--interval", "-3"], "seconds from 0.001"), (["check", "--format", "json"], "--format")):
             with self.subTest(args=args):
                 self.assert_one_line_error(connscope(*args), 2, fragment)
 

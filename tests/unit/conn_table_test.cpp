@@ -599,6 +599,24 @@ TEST_CASE("ConnTable: a connect in progress when connscope started is not taken 
     CHECK_FALSE(r.observed_open);
     CHECK(r.error == "ETIMEDOUT");
     CHECK(r.close == CloseKind::never_established);
+    CHECK(r.role == Role::client); // only a client is ever in SYN_SENT
+    CHECK(r.handshake_us == 0);
+}
+
+TEST_CASE("ConnTable: a passive open in progress when connscope started is a server", "[conn_table]")
+{
+    using enum TcpState;
+    ConnTable table;
+    // A high local port, so the port heuristic alone would say client.
+    const Socket child{9, make_flow("10.0.0.2", 50000, "10.0.0.1", 80), {}};
+    table.apply(child.state(t0, syn_recv, established));
+    table.apply(child.state(t0 + 5 * ms, established, close));
+
+    const ConnRecord r = only_conn(table.take_all_finished());
+    CHECK_FALSE(r.observed_open);
+    CHECK(r.role == Role::server);
+    CHECK(r.handshake_us == 0);
+    CHECK(r.close == CloseKind::aborted);
 }
 
 TEST_CASE("ConnTable: a socket key reused within the grace completes the connection that had it",
