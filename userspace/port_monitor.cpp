@@ -1,0 +1,120 @@
+#include "port_monitor.h"
+
+#include "error.h"
+#include "netns_handle.h"
+#include "port_settings.h"
+#include "preflight.h"
+#include "sock_diag.h"
+
+namespace connscope {
+namespace {
+
+constexpr const char* own_netns = "/proc/self/ns/net";
+// /proc is walked for a namespace first seen in events at most this often.
+constexpr uint64_t scan_every_ns = 1'000'000'000;
+
+}  // namespace
+
+PortMonitor::PortMonitor(const PortMonitorSettings& settings, uint64_t now_ns)
+    : settings_(settings), headroom_(settings.warn_threshold, settings.max_peers), last_report_ns_(now_ns)
+{
+    const std::string path = settings.netns_path.empty() ? own_netns : settings.netns_path;
+    paths_.emplace(netns_inode(path), path);
+    for (const auto& [netns, ignored] : paths_)
+        if (auto snapshot = read(netns))
+            headroom_.resync(*snapshot, unix_ns(now_ns));
+}
+
+std::optional<NetnsSnapshot> PortMonitor::read(uint32_t netns)
+{
+    NetnsSnapshot snapshot;
+    snapshot.netns = netns;
+    try {
+        const NetnsHandle handle(paths_.at(netns));
+        // The path may now name another namespace (a /proc/PID whose process is gone).
+        if (handle.inode() != netns)
+            return std::nullopt;
+        handle.run_inside([&snapshot] {
+            snapshot.settings = read_port_settings();
+            snapshot.sockets = SockDiag().dump_tcp();
+        });
+    } catch (const UserError&) {
+        return std::nullopt;
+    }
+    return snapshot;
+}
+
+std::vector<Record> PortMonitor::on_event(const Event& event)
+{
+    const auto* state = std::get_if<state_event>(&event);
+    if (!state)
+        return {};
+    const uint32_t netns = state->flow.netns;
+    if (settings_.netns_path.empty() && !paths_.contains(netns) && !unreachable_.contains(netns))
+        unresolved_.insert(netns);
+    return headroom_.on_state(*state, unix_ns(state->hdr.ts_ns));
+}
+
+void PortMonitor::annotate(Record& record)
+{
+    if (const auto* conn = std::get_if<ConnRecord>(&record)) {
+        if (conn->time_wait)
+            (conn->role == Role::client ? entered_[conn->netns].client : entered_[conn->netns].server) += 1;
+        return;
+    }
+    auto* error = std::get_if<ConnectErrorRecord>(&record);
+    if (!error || (error->error != "EADDRNOTAVAIL" && error->error != "EADDRINUSE"))
+        return;
+    error->port_utilization = error->syscall == "bind"
+                                  ? headroom_.bind_utilization(error->netns)
+                                  : headroom_.connect_utilization(error->netns, error->remote.address,
+                                                                  error->remote.port);
+}
+
+std::vector<Record> PortMonitor::read_new_namespaces(uint64_t now_ns)
+{
+    std::vector<Record> warnings;
+    if (unresolved_.empty() || now_ns - last_scan_ns_ < scan_every_ns)
+        return warnings;
+    last_scan_ns_ = now_ns;
+    const std::map<uint32_t, std::string> visible = visible_netns_paths();
+    for (const uint32_t netns : unresolved_) {
+        auto found = visible.find(netns);
+        if (found == visible.end()) {
+            unreachable_.insert(netns);
+            continue;
+        }
+        paths_.emplace(netns, found->second);
+        if (auto snapshot = read(netns))
+            for (Record& warning : headroom_.resync(*snapshot, unix_ns(now_ns)))
+                warnings.push_back(std::move(warning));
+    }
+    unresolved_.clear();
+    return warnings;
+}
+
+std::vector<Record> PortMonitor::report(uint64_t now_ns)
+{
+    std::vector<Record> records;
+    const double elapsed_s = double(now_ns - last_report_ns_) / 1e9;
+    const uint64_t ts_ns = unix_ns(now_ns);
+    for (auto it = paths_.begin(); it != paths_.end();) {
+        const uint32_t netns = it->first;
+        const std::optional<NetnsSnapshot> snapshot = read(netns);
+        if (!snapshot) {  // the namespace is gone
+            headroom_.forget(netns);
+            it = paths_.erase(it);
+            continue;
+        }
+        for (Record& warning : headroom_.resync(*snapshot, ts_ns))
+            records.push_back(std::move(warning));
+        records.push_back(timewait_record(*snapshot, ts_ns, entered_[netns], elapsed_s, settings_.max_peers));
+        records.push_back(headroom_.report(netns, ts_ns, elapsed_s));
+        ++it;
+    }
+    entered_.clear();
+    last_report_ns_ = now_ns;
+    return records;
+}
+
+}  // namespace connscope
