@@ -191,11 +191,11 @@ PortDestination PortHeadroom::destination_entry(const Namespace& ns, const DestK
     d.remote_port = key.remote_port;
     d.shared_pool = shared(ns, key);
     d.in_use = in_use(ns, key, dest);
-    for (const auto& [port, time_wait] : d.shared_pool ? std::map<uint16_t, bool>{} : dest.ports)
+    for (const auto& [port, time_wait] : dest.ports)
         d.time_wait += time_wait;
     const int reuse = ns.settings.tw_reuse;
     // tcp_tw_reuse only helps connect() pick a port; a port bound first never reuses one.
-    if (reuse == 1 || (reuse == 2 && loopback(key.remote_address)))
+    if (!d.shared_pool && (reuse == 1 || (reuse == 2 && loopback(key.remote_address))))
         d.reusable = d.time_wait;
     const uint64_t size = pool(ns);
     d.available = size - std::min(size, d.in_use);

@@ -30,6 +30,18 @@ std::vector<AddressCount> top(const std::map<std::pair<std::string, uint16_t>, u
 
 bool is(uint32_t state, TcpState expected) { return state == static_cast<uint32_t>(expected); }
 
+// The server's side has a listener on its port; once the listener is gone, the side whose
+// port is not an ephemeral one (or, failing that, the lower port) is taken as the server's.
+bool server_side(const DiagSocket& s, const std::set<uint16_t>& listening, const PortSettings& settings)
+{
+    if (listening.contains(s.local_port))
+        return true;
+    const auto ephemeral = [&](uint16_t port) { return port >= settings.low && port <= settings.high; };
+    if (ephemeral(s.local_port) != ephemeral(s.remote_port))
+        return ephemeral(s.remote_port);
+    return s.local_port < s.remote_port;
+}
+
 }  // namespace
 
 TimeWaitRecord timewait_record(const NetnsSnapshot& snapshot, uint64_t ts_ns, const TimeWaitEntries& entered,
@@ -48,7 +60,7 @@ TimeWaitRecord timewait_record(const NetnsSnapshot& snapshot, uint64_t ts_ns, co
         if (!is(s.state, TcpState::time_wait))
             continue;
         r.total += 1;
-        (listening.contains(s.local_port) ? r.server_side : r.client_side) += 1;
+        (server_side(s, listening, snapshot.settings) ? r.server_side : r.client_side) += 1;
         by_destination[{address_text(s.family, s.remote_address), s.remote_port}] += 1;
         by_local[{address_text(s.family, s.local_address), 0}] += 1;
     }
