@@ -95,6 +95,7 @@ void PortHeadroom::warn_if_crossed(uint32_t netns, Namespace& ns, const DestKey&
 
 std::vector<Record> PortHeadroom::resync(const NetnsSnapshot& snapshot, uint64_t ts_ns)
 {
+    const bool first_read = !namespaces_.contains(snapshot.netns);
     Namespace& ns = namespaces_[snapshot.netns];
     ns.settings = snapshot.settings;
     ns.holders.clear();
@@ -117,8 +118,12 @@ std::vector<Record> PortHeadroom::resync(const NetnsSnapshot& snapshot, uint64_t
         hold(ns, ns.destinations[key], s.local_port, is(s.state, TcpState::time_wait));
     }
     std::vector<Record> warnings;
-    for (auto& [key, dest] : ns.destinations)
+    for (auto& [key, dest] : ns.destinations) {
+        // What was there when connscope started is not growth.
+        if (first_read)
+            dest.in_use_at_report = in_use(ns, key, dest);
         warn_if_crossed(snapshot.netns, ns, key, dest, ts_ns, warnings);
+    }
     return warnings;
 }
 
