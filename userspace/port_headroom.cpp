@@ -134,9 +134,8 @@ std::vector<Record> PortHeadroom::on_state(const state_event& e, uint64_t ts_ns)
     if (found == namespaces_.end())
         return warnings;
     Namespace& ns = found->second;
-    const std::string remote = address_text(e.flow.family, e.flow.daddr);
     if (is(e.oldstate, TcpState::close) && is(e.newstate, TcpState::syn_sent)) {
-        Opens& opens = ns.opens[{remote, e.flow.dport}];
+        Opens& opens = ns.opens[{address_text(e.flow.family, e.flow.daddr), e.flow.dport}];
         opens.since_report += 1;
         opens.bound_before_connect += (e.flags & STATE_FLAG_PORT_BOUND) != 0;
         return warnings;
@@ -145,7 +144,8 @@ std::vector<Record> PortHeadroom::on_state(const state_event& e, uint64_t ts_ns)
     if (e.flow.sport == 0 || e.flow.dport == 0 || is(e.newstate, TcpState::syn_sent) ||
         !in_pool(ns, e.flow.sport))
         return warnings;
-    const DestKey key{address_text(e.flow.family, e.flow.saddr), remote, e.flow.dport};
+    const DestKey key{address_text(e.flow.family, e.flow.saddr), address_text(e.flow.family, e.flow.daddr),
+                      e.flow.dport};
     Destination& dest = ns.destinations[key];
     if (!is(e.newstate, TcpState::close)) {
         hold(ns, dest, e.flow.sport, false);

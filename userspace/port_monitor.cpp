@@ -49,10 +49,28 @@ std::vector<Record> PortMonitor::on_event(const Event& event)
     const auto* state = std::get_if<state_event>(&event);
     if (!state)
         return {};
-    const uint32_t netns = state->flow.netns;
-    if (settings_.netns_path.empty() && !paths_.contains(netns) && !unreachable_.contains(netns))
-        unresolved_.insert(netns);
-    return headroom_.on_state(*state, unix_ns(state->hdr.ts_ns));
+    std::vector<Record> warnings = read_new_namespace(state->flow.netns, state->hdr.ts_ns);
+    for (Record& warning : headroom_.on_state(*state, unix_ns(state->hdr.ts_ns)))
+        warnings.push_back(std::move(warning));
+    return warnings;
+}
+
+// Read before its first event is applied: the read already holds what the event did.
+std::vector<Record> PortMonitor::read_new_namespace(uint32_t netns, uint64_t now_ns)
+{
+    if (!settings_.netns_path.empty() || paths_.contains(netns) || unreachable_.contains(netns) ||
+        now_ns - last_scan_ns_ < scan_every_ns)
+        return {};
+    last_scan_ns_ = now_ns;
+    const std::map<uint32_t, std::string> visible = visible_netns_paths();
+    auto found = visible.find(netns);
+    if (found == visible.end()) {
+        unreachable_.insert(netns);
+        return {};
+    }
+    paths_.emplace(netns, found->second);
+    const std::optional<NetnsSnapshot> snapshot = read(netns);
+    return snapshot ? headroom_.resync(*snapshot, unix_ns(now_ns)) : std::vector<Record>{};
 }
 
 void PortMonitor::annotate(Record& record)
@@ -69,28 +87,6 @@ void PortMonitor::annotate(Record& record)
                                   ? headroom_.bind_utilization(error->netns)
                                   : headroom_.connect_utilization(error->netns, error->remote.address,
                                                                   error->remote.port);
-}
-
-std::vector<Record> PortMonitor::read_new_namespaces(uint64_t now_ns)
-{
-    std::vector<Record> warnings;
-    if (unresolved_.empty() || now_ns - last_scan_ns_ < scan_every_ns)
-        return warnings;
-    last_scan_ns_ = now_ns;
-    const std::map<uint32_t, std::string> visible = visible_netns_paths();
-    for (const uint32_t netns : unresolved_) {
-        auto found = visible.find(netns);
-        if (found == visible.end()) {
-            unreachable_.insert(netns);
-            continue;
-        }
-        paths_.emplace(netns, found->second);
-        if (auto snapshot = read(netns))
-            for (Record& warning : headroom_.resync(*snapshot, unix_ns(now_ns)))
-                warnings.push_back(std::move(warning));
-    }
-    unresolved_.clear();
-    return warnings;
 }
 
 std::vector<Record> PortMonitor::report(uint64_t now_ns)

@@ -28,23 +28,21 @@ class PortMonitor {
 public:
     PortMonitor(const PortMonitorSettings& settings, uint64_t now_ns);
 
-    // Live: port warnings the event caused.
+    // Live: port warnings the event caused. A namespace first seen here is read at once.
     std::vector<Record> on_event(const Event& event);
     // Counts a connection entering TIME_WAIT; gives an exhaustion error its pool's utilization.
     void annotate(Record& record);
-    // Reads namespaces first seen in events since the last call; port warnings they cause.
-    std::vector<Record> read_new_namespaces(uint64_t now_ns);
     // A fresh read of every namespace: its port warnings, timewait and ports records.
     std::vector<Record> report(uint64_t now_ns);
 
 private:
     std::optional<NetnsSnapshot> read(uint32_t netns);
+    std::vector<Record> read_new_namespace(uint32_t netns, uint64_t now_ns);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + settings_.realtime_offset_ns; }
 
     PortMonitorSettings settings_;
     PortHeadroom headroom_;
     std::map<uint32_t, std::string> paths_;  // the namespaces read, and how to open each
-    std::set<uint32_t> unresolved_;          // seen in events, not (yet) found to open
     std::set<uint32_t> unreachable_;         // seen in events, looked for and not found
     std::map<uint32_t, TimeWaitEntries> entered_;
     uint64_t last_report_ns_;

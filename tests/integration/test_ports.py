@@ -37,27 +37,31 @@ def recorded_by_destination(timewait):
 class Scenario:
     """Runs port_peer.py MODE in a fresh namespace under connscope; keeps what each saw."""
 
-    def __init__(self, name, mode, ports, max_connections=None, before=None):
+    def __init__(self, name, mode, ports, max_connections=None, before=None, whole_host=False):
         with NetNs(name) as ns:
             ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
             ns.sysctl("net.ipv4.tcp_tw_reuse", 0)
             if before:
                 before(ns)
-            args = ["python3", PEER, mode, ",".join(map(str, ports))]
-            if max_connections:
-                args.append(str(max_connections))
-            with Connscope("--netns", ns.path, "--max-peers", "100") as cs:
+            # Without --netns, connscope reads a namespace when its first event arrives: the
+            # client gives it time before racing to exhaustion.
+            pause = "0.5" if whole_host else "0"
+            args = ["python3", PEER, mode, ",".join(map(str, ports)), str(max_connections or 100000), pause]
+            scope = [] if whole_host else ["--netns", ns.path]
+            with Connscope(*scope, "--max-peers", "100") as cs:
                 self.at_start = time_wait_sockets(ns)
                 out = ns.run(*args, capture_output=True, text=True, timeout=120).stdout
                 time.sleep(0.5)  # quiescent: every connection closed
                 self.ss = time_wait_sockets(ns)
             self.ss_after = time_wait_sockets(ns)
+            self.netns = os.stat(ns.path).st_ino
         self.cs = cs
         self.peer = json.loads(out)
-        self.timewait = cs.of_type("timewait")[-1]
-        self.ports = cs.of_type("ports")[-1]
-        self.errors = cs.of_type("connect_error")
-        self.warnings = cs.of_type("port_warning")
+        here = [r for r in cs.records if r.get("netns") == self.netns]
+        self.timewait = [r for r in here if r["type"] == "timewait"][-1]
+        self.ports = [r for r in here if r["type"] == "ports"][-1]
+        self.errors = [r for r in here if r["type"] == "connect_error"]
+        self.warnings = [r for r in here if r["type"] == "port_warning"]
 
 
 class PortTestBase(unittest.TestCase):
@@ -167,6 +171,26 @@ class ServerClosesFirst(PortTestBase):
         [d] = self.s.ports["destinations"]
         self.assertEqual((d["rport"], d["in_use"], d["utilization"], d["exhaustion_in_s"]), (8080, 0, 0.0, None))
         self.assertGreater(d["opens_per_s"], 0)
+
+
+class WholeHost(PortTestBase):
+    """Without --netns: connscope's own namespace, and the test's, found from its events."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s = Scenario("tw-host", "client_first", [8080], whole_host=True)
+
+    def test_namespace_seen_in_events_is_read(self):
+        self.assert_matches_ss(self.s)
+        self.assertEqual(len(self.s.ss), POOL)
+        own = os.stat("/proc/self/ns/net").st_ino
+        self.assertIn(own, {r["netns"] for r in self.s.cs.of_type("ports")})
+        [d] = self.s.ports["destinations"]
+        self.assertEqual((d["in_use"], d["utilization"]), (POOL, 1.0))
+        self.assertEqual([e["errno"] for e in self.s.errors], ["EADDRNOTAVAIL"] * 3)
+        self.assertEqual(len(self.s.warnings), 1)
+        self.assertLess(self.s.warnings[0]["ts"], min(f["ts"] for f in self.s.peer["failures"]))
 
 
 def make_time_wait_before_start(ns):

@@ -1,10 +1,11 @@
 """Source-port exhaustion traffic for test_ports, run inside the test's network namespace.
 
-`port_peer.py MODE PORT[,PORT...] [MAX]`, one server thread per port on 127.0.0.1, then:
+`port_peer.py MODE PORT[,PORT...] [MAX [PAUSE]]`, one server thread per port on 127.0.0.1, then:
   client_first  connect, close first (the client keeps TIME_WAIT), until connect() fails
   bound         the same, but bind(("127.0.0.1", 0)) before each connect(), round robin over
                 the ports, until bind() or connect() fails
   server_first  the server closes first (it keeps TIME_WAIT); MAX connections
+PAUSE: seconds to wait after the first connection (default 0).
 After the first failure, two more attempts (each fails too: the ports are all in TIME_WAIT).
 Prints JSON: connections made, failures as (syscall, errno name, unix ns), the ports used."""
 import errno
@@ -17,6 +18,7 @@ import time
 mode = sys.argv[1]
 ports = [int(p) for p in sys.argv[2].split(",")]
 max_connections = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
+pause_after_first = float(sys.argv[4]) if len(sys.argv) > 4 else 0
 extra_attempts_after_failure = 2
 
 
@@ -58,6 +60,8 @@ while len(made) < max_connections and len(failures) <= extra_attempts_after_fail
         s.close()
         continue
     made.append({"lport": s.getsockname()[1], "rport": port})
+    if len(made) == 1:
+        time.sleep(pause_after_first)
     if mode == "server_first":
         s.recv(1)  # EOF: the server closed first
     s.close()
