@@ -415,18 +415,7 @@ static __always_inline int handle_connect_exit(long ret, bool btf)
 		goto out;
 	flow_from_sock(&flow, sk);
 	/* A failed connect() has already cleared the socket's destination. */
-	if (*(__u16 *)args->addr == AF_INET) {
-		struct sockaddr_in *sin = (void *)args->addr;
-
-		__builtin_memset(flow.daddr, 0, sizeof(flow.daddr));
-		__builtin_memcpy(flow.daddr, &sin->sin_addr, 4);
-		flow.dport = bpf_ntohs(sin->sin_port);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)args->addr;
-
-		__builtin_memcpy(flow.daddr, &sin6->sin6_addr, 16);
-		flow.dport = bpf_ntohs(sin6->sin6_port);
-	}
+	address_from_sockaddr(args->addr, flow.daddr, &flow.dport);
 	if (!flow_wanted(&flow))
 		goto out;
 	err = -ret;
@@ -455,17 +444,7 @@ static __always_inline int handle_bind_exit(long ret, bool btf)
 		goto out;
 	flow.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	flow.netns = sock_netns(sk);
-	if (*(__u16 *)args->addr == AF_INET) {
-		struct sockaddr_in *sin = (void *)args->addr;
-
-		__builtin_memcpy(flow.saddr, &sin->sin_addr, 4);
-		flow.sport = bpf_ntohs(sin->sin_port);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)args->addr;
-
-		__builtin_memcpy(flow.saddr, &sin6->sin6_addr, 16);
-		flow.sport = bpf_ntohs(sin6->sin6_port);
-	}
+	address_from_sockaddr(args->addr, flow.saddr, &flow.sport);
 	if (!flow_wanted(&flow))
 		goto out;
 	emit_connect_error(&flow, stored_sock_key(sk, btf), EADDRINUSE, false, ERROR_SYSCALL_BIND);
