@@ -45,7 +45,10 @@ NetnsSnapshot snapshot(int tw_reuse = 2)
     return s;
 }
 
-Socket client(uint16_t lport, uint16_t rport = 80) { return Socket{lport, make_flow("127.0.0.1", lport, "127.0.0.1", rport), {}}; }
+Socket client(uint16_t lport, uint16_t rport = 80)
+{
+    return Socket{lport, make_flow("127.0.0.1", lport, "127.0.0.1", rport), {}};
+}
 
 state_event connect_start(uint16_t rport, bool bound)
 {
@@ -93,13 +96,15 @@ TEST_CASE("headroom: live ports, one warning per crossing, rates and exhaustion"
     CHECK(headroom.on_state(connect_start(80, false), unix_t0).empty());
 
     // 7 of 8: crosses 80 %.
-    const auto warnings = headroom.on_state(client(107).state(t0, TcpState::syn_sent, TcpState::established), unix_t0 + 5);
+    const auto warnings =
+        headroom.on_state(client(107).state(t0, TcpState::syn_sent, TcpState::established), unix_t0 + 5);
     REQUIRE(warnings.size() == 1);
     const auto& w = std::get<PortWarningRecord>(warnings[0]);
     CHECK((w.ts_ns == unix_t0 + 5 && w.remote_port == 80 && w.in_use == 7 && w.available == 1));
     CHECK(w.utilization == Approx(0.875));
     // Still above: no second warning.
-    CHECK(headroom.on_state(client(109).state(t0, TcpState::syn_sent, TcpState::established), unix_t0).empty());
+    CHECK(
+        headroom.on_state(client(109).state(t0, TcpState::syn_sent, TcpState::established), unix_t0).empty());
     // Closing first keeps the port (TIME_WAIT); a close after the peer's FIN frees it.
     headroom.on_state(client(109).state(t0, TcpState::fin_wait2, TcpState::close), unix_t0);
     headroom.on_state(client(107).state(t0, TcpState::last_ack, TcpState::close), unix_t0);
@@ -118,7 +123,9 @@ TEST_CASE("headroom: live ports, one warning per crossing, rates and exhaustion"
 
     // Below the threshold at a read re-arms the warning; crossing again warns again.
     CHECK(headroom.resync(snapshot(), unix_t0).empty());
-    CHECK(headroom.on_state(client(107).state(t0, TcpState::syn_sent, TcpState::established), unix_t0).size() == 1);
+    CHECK(
+        headroom.on_state(client(107).state(t0, TcpState::syn_sent, TcpState::established), unix_t0).size() ==
+        1);
 }
 
 TEST_CASE("headroom: a socket bound before connect() shares one pool with every destination", "[ports]")
@@ -126,7 +133,8 @@ TEST_CASE("headroom: a socket bound before connect() shares one pool with every 
     PortHeadroom headroom(0.8, 10);
     headroom.resync(snapshot(), unix_t0);
     headroom.on_state(connect_start(443, true), unix_t0);
-    const auto warnings = headroom.on_state(client(107, 443).state(t0, TcpState::syn_sent, TcpState::established), unix_t0);
+    const auto warnings =
+        headroom.on_state(client(107, 443).state(t0, TcpState::syn_sent, TcpState::established), unix_t0);
     REQUIRE(warnings.size() == 1);
     CHECK(std::get<PortWarningRecord>(warnings[0]).shared_pool);
 
@@ -136,7 +144,8 @@ TEST_CASE("headroom: a socket bound before connect() shares one pool with every 
     CHECK((shared.remote_port == 443 && shared.shared_pool && shared.bound_before_connect == 1));
     // One port of its own, seven taken in the namespace.
     CHECK((shared.in_use == 7 && shared.utilization == Approx(0.875) && shared.reusable == 0));
-    CHECK((r.destinations[1].remote_port == 80 && !r.destinations[1].shared_pool && r.destinations[1].in_use == 6));
+    CHECK((r.destinations[1].remote_port == 80 && !r.destinations[1].shared_pool &&
+           r.destinations[1].in_use == 6));
 }
 
 TEST_CASE("headroom: past --max-peers the destinations are summed", "[ports]")
@@ -150,7 +159,8 @@ TEST_CASE("headroom: past --max-peers the destinations are summed", "[ports]")
     REQUIRE(r.destinations.size() == 2);
     CHECK(r.destinations[0].remote_port == 80);
     const PortDestination& rest = r.destinations[1];
-    CHECK((rest.local_address == "*" && rest.remote_address == "*" && rest.in_use == 2 && rest.time_wait == 1));
+    CHECK(
+        (rest.local_address == "*" && rest.remote_address == "*" && rest.in_use == 2 && rest.time_wait == 1));
     CHECK(rest.utilization == Approx(0.125));
 }
 
@@ -166,7 +176,8 @@ TEST_CASE("timewait: totals, sides and the top destinations", "[ports]")
     CHECK((r.total == 6 && r.client_side == 4 && r.server_side == 2));
     CHECK((r.entered_client == 3 && r.entered_server == 1 && r.entering_per_s == Approx(2.0)));
     REQUIRE(r.by_destination.size() == 2);
-    CHECK((r.by_destination[0].address == "127.0.0.1" && r.by_destination[0].port == 80 && r.by_destination[0].count == 4));
+    CHECK((r.by_destination[0].address == "127.0.0.1" && r.by_destination[0].port == 80 &&
+           r.by_destination[0].count == 4));
     CHECK((r.by_destination[1].address == "*" && r.by_destination[1].count == 2));
     REQUIRE(r.by_local.size() == 1);
     CHECK((r.by_local[0].address == "127.0.0.1" && r.by_local[0].count == 6));
