@@ -12,11 +12,13 @@ namespace {
 constexpr const char* own_netns = "/proc/self/ns/net";
 // /proc is walked for a namespace first seen in events at most this often.
 constexpr uint64_t scan_every_ns = 1'000'000'000;
+constexpr uint64_t refresh_every_ns = 5'000'000'000;
 
 }  // namespace
 
 PortMonitor::PortMonitor(const PortMonitorSettings& settings, uint64_t now_ns)
-    : settings_(settings), headroom_(settings.warn_threshold, settings.max_peers), last_report_ns_(now_ns)
+    : settings_(settings), headroom_(settings.warn_threshold, settings.max_peers), last_report_ns_(now_ns),
+      last_read_ns_(now_ns)
 {
     const std::string path = settings.netns_path.empty() ? own_netns : settings.netns_path;
     paths_.emplace(netns_inode(path), path);
@@ -89,11 +91,9 @@ void PortMonitor::annotate(Record& record)
                                                                   error->remote.port);
 }
 
-std::vector<Record> PortMonitor::report(uint64_t now_ns)
+template <typename Use>
+void PortMonitor::read_all(Use use)
 {
-    std::vector<Record> records;
-    const double elapsed_s = double(now_ns - last_report_ns_) / 1e9;
-    const uint64_t ts_ns = unix_ns(now_ns);
     for (auto it = paths_.begin(); it != paths_.end();) {
         const uint32_t netns = it->first;
         const std::optional<NetnsSnapshot> snapshot = read(netns);
@@ -102,14 +102,37 @@ std::vector<Record> PortMonitor::report(uint64_t now_ns)
             it = paths_.erase(it);
             continue;
         }
-        for (Record& warning : headroom_.resync(*snapshot, ts_ns))
-            records.push_back(std::move(warning));
-        records.push_back(timewait_record(*snapshot, ts_ns, entered_[netns], elapsed_s, settings_.max_peers));
-        records.push_back(headroom_.report(netns, ts_ns, elapsed_s));
+        use(netns, *snapshot);
         ++it;
     }
+}
+
+std::vector<Record> PortMonitor::refresh(uint64_t now_ns)
+{
+    std::vector<Record> warnings;
+    if (now_ns - last_read_ns_ < refresh_every_ns)
+        return warnings;
+    last_read_ns_ = now_ns;
+    read_all([&](uint32_t, const NetnsSnapshot& snapshot) {
+        for (Record& warning : headroom_.resync(snapshot, unix_ns(now_ns)))
+            warnings.push_back(std::move(warning));
+    });
+    return warnings;
+}
+
+std::vector<Record> PortMonitor::report(uint64_t now_ns)
+{
+    std::vector<Record> records;
+    const double elapsed_s = double(now_ns - last_report_ns_) / 1e9;
+    const uint64_t ts_ns = unix_ns(now_ns);
+    read_all([&](uint32_t netns, const NetnsSnapshot& snapshot) {
+        for (Record& warning : headroom_.resync(snapshot, ts_ns))
+            records.push_back(std::move(warning));
+        records.push_back(timewait_record(snapshot, ts_ns, entered_[netns], elapsed_s, settings_.max_peers));
+        records.push_back(headroom_.report(netns, ts_ns, elapsed_s));
+    });
     entered_.clear();
-    last_report_ns_ = now_ns;
+    last_report_ns_ = last_read_ns_ = now_ns;
     return records;
 }
 

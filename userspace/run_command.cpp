@@ -105,6 +105,7 @@ int run_command(const RunOptions& options)
         reader.poll(poll_timeout_ms);
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         emit(std::exchange(port_warnings, {}));
+        emit(ports.refresh(now));
         emit(table.take_finished(now, close_grace_ns));
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
