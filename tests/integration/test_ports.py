@@ -31,13 +31,16 @@ def by_destination(sockets):
 
 
 def recorded_by_destination(timewait):
-    return {f"{d['raddr']}:{d['rport']}": d["count"] for d in timewait["by_destination"]}
+    """As ss writes them: [v6]:port."""
+    return {(f"[{d['raddr']}]" if ":" in d["raddr"] else d["raddr"]) + f":{d['rport']}": d["count"]
+            for d in timewait["by_destination"]}
 
 
 class Scenario:
     """Runs port_peer.py MODE in a fresh namespace under connscope; keeps what each saw."""
 
-    def __init__(self, name, mode, ports, max_connections=None, before=None, whole_host=False):
+    def __init__(self, name, mode, ports, max_connections=None, before=None, whole_host=False,
+                 host="127.0.0.1"):
         with NetNs(name) as ns:
             ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
             ns.sysctl("net.ipv4.tcp_tw_reuse", 0)
@@ -46,7 +49,7 @@ class Scenario:
             # Without --netns, connscope reads a namespace when its first event arrives: the
             # client gives it time before racing to exhaustion.
             pause = "0.5" if whole_host else "0"
-            args = ["python3", PEER, mode, ",".join(map(str, ports)), str(max_connections or 100000), pause]
+            args = ["python3", PEER, mode, ",".join(map(str, ports)), str(max_connections or 100000), pause, host]
             scope = [] if whole_host else ["--netns", ns.path]
             with Connscope(*scope, "--max-peers", "100") as cs:
                 self.at_start = time_wait_sockets(ns)
@@ -122,6 +125,23 @@ class ClientClosesFirst(PortTestBase):
                          ("127.0.0.1", 8080, POOL, POOL, 0, 1.0))
         self.assertEqual((d["reusable"], d["shared_pool"], d["bound_before_connect"]), (0, False, 0))
         self.assertGreater(d["opens_per_s"], 0)
+
+
+class ClientClosesFirstIPv6(PortTestBase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s = Scenario("tw-v6", "client_first", [8080], host="::1")
+
+    def test_time_wait_equals_ss(self):
+        self.assert_matches_ss(self.s)
+        self.assertEqual(by_destination(self.s.ss), {"[::1]:8080": POOL})
+
+    def test_exhausted_with_warning_first(self):
+        self.assert_failures_reported(self.s, "connect", "EADDRNOTAVAIL")
+        [d] = self.s.ports["destinations"]
+        self.assertEqual((d["laddr"], d["raddr"], d["in_use"], d["utilization"]), ("::1", "::1", POOL, 1.0))
+        self.assertEqual({e["raddr"] for e in self.s.errors}, {"::1"})
 
 
 class BoundBeforeConnect(PortTestBase):

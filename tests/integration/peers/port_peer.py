@@ -1,6 +1,7 @@
 """Source-port exhaustion traffic for test_ports, run inside the test's network namespace.
 
-`port_peer.py MODE PORT[,PORT...] [MAX [PAUSE]]`, one server thread per port on 127.0.0.1, then:
+`port_peer.py MODE PORT[,PORT...] [MAX [PAUSE [HOST]]]`, one server thread per port on HOST
+(default 127.0.0.1; ::1 for IPv6), then:
   client_first  connect, close first (the client keeps TIME_WAIT), until connect() fails
   bound         the same, but bind(("127.0.0.1", 0)) before each connect(), round robin over
                 the ports, until bind() or connect() fails
@@ -19,6 +20,8 @@ mode = sys.argv[1]
 ports = [int(p) for p in sys.argv[2].split(",")]
 max_connections = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
 pause_after_first = float(sys.argv[4]) if len(sys.argv) > 4 else 0
+host = sys.argv[5] if len(sys.argv) > 5 else "127.0.0.1"
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
 extra_attempts_after_failure = 2
 
 
@@ -34,9 +37,9 @@ def serve(listener):
 
 
 for port in ports:
-    listener = socket.socket()
+    listener = socket.socket(family)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind((host, port))
     listener.listen(512)
     threading.Thread(target=serve, args=(listener,), daemon=True).start()
 
@@ -46,14 +49,14 @@ attempt = 0
 while len(made) < max_connections and len(failures) <= extra_attempts_after_failure:
     port = ports[attempt % len(ports)]
     attempt += 1
-    s = socket.socket()
+    s = socket.socket(family)
     syscall = "connect"
     try:
         if mode == "bound":
             syscall = "bind"
-            s.bind(("127.0.0.1", 0))
+            s.bind((host, 0))
             syscall = "connect"
-        s.connect(("127.0.0.1", port))
+        s.connect((host, port))
     except OSError as e:
         failures.append({"syscall": syscall, "errno": errno.errorcode[e.errno], "ts": time.time_ns(),
                          "port": port})
