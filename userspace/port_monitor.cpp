@@ -1,5 +1,8 @@
 #include "port_monitor.h"
 
+#include <fstream>
+#include <iterator>
+
 #include "error.h"
 #include "netns_handle.h"
 #include "port_settings.h"
@@ -13,6 +16,26 @@ constexpr const char* own_netns = "/proc/self/ns/net";
 // /proc is walked for a namespace first seen in events at most this often.
 constexpr uint64_t scan_every_ns = 1'000'000'000;
 constexpr uint64_t refresh_every_ns = 5'000'000'000;
+constexpr const char* sysctl_dir = "/proc/sys/net/ipv4/";
+
+std::string read_sysctl(const std::string& name)
+{
+    std::ifstream file(sysctl_dir + name);
+    if (!file)
+        throw UserError("cannot read " + std::string(sysctl_dir) + name);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// The files reflect the namespace of the thread that opens them.
+PortSettings read_port_settings()
+{
+    PortSettings settings;
+    parse_port_range(read_sysctl("ip_local_port_range"), settings);
+    settings.reserved = parse_port_list(read_sysctl("ip_local_reserved_ports"));
+    const std::string tw_reuse = read_sysctl("tcp_tw_reuse");
+    settings.tw_reuse = tw_reuse.empty() ? 0 : tw_reuse[0] - '0';
+    return settings;
+}
 
 }  // namespace
 

@@ -1,15 +1,11 @@
 #include "port_settings.h"
 
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "error.h"
 
 namespace connscope {
 namespace {
-
-constexpr const char* sysctl_dir = "/proc/sys/net/ipv4/";
 
 uint16_t port_number(const std::string& text)
 {
@@ -23,14 +19,6 @@ uint16_t port_number(const std::string& text)
     if (used == 0 || used != text.size() || value > 65535)
         throw UserError("not a port number: \"" + text + "\"");
     return static_cast<uint16_t>(value);
-}
-
-std::string read_sysctl(const std::string& name)
-{
-    std::ifstream file(sysctl_dir + name);
-    if (!file)
-        throw UserError("cannot read " + std::string(sysctl_dir) + name);
-    return std::string(std::istreambuf_iterator<char>(file), {});
 }
 
 std::string trimmed(std::string text)
@@ -68,15 +56,6 @@ std::set<uint16_t> parse_port_list(const std::string& text)
             ports.insert(static_cast<uint16_t>(port));
     }
     return ports;
-}
-
-PortSettings read_port_settings()
-{
-    PortSettings settings;
-    parse_port_range(read_sysctl("ip_local_port_range"), settings);
-    settings.reserved = parse_port_list(read_sysctl("ip_local_reserved_ports"));
-    settings.tw_reuse = std::stoi(read_sysctl("tcp_tw_reuse"));
-    return settings;
 }
 
 }  // namespace connscope

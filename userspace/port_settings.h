@@ -1,4 +1,5 @@
-// A network namespace's ephemeral port settings (net.ipv4.*, which IPv6 shares).
+// A network namespace's ephemeral port settings (net.ipv4.*, which IPv6 shares), from the
+// text of their /proc/sys files. Pure.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,5 @@ struct PortSettings {
 void parse_port_range(const std::string& text, PortSettings& settings);
 // "1000-1002,8080" → the ports, "" → none. Pure; throws UserError for anything else.
 std::set<uint16_t> parse_port_list(const std::string& text);
-
-// Reads the settings of the calling thread's network namespace from /proc/sys.
-PortSettings read_port_settings();
 
 }  // namespace connscope

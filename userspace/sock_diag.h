@@ -25,7 +25,7 @@ enum class DiagParse { more, done };
 DiagParse parse_inet_diag(std::span<const std::byte> datagram, std::vector<DiagSocket>& sockets);
 
 // A NETLINK_SOCK_DIAG socket (RAII). It reads the namespace it was created in, whichever
-// namespace the reading thread is in later.
+// namespace the reading thread is in later. (The parser above is pure: sock_diag_parse.cpp.)
 class SockDiag {
 public:
     SockDiag();
