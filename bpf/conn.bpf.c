@@ -27,6 +27,7 @@ const volatile bool retransmit_reports_err = false;
 #define EINTR 4
 #define EBUSY 16
 #define EINVAL 22
+#define EADDRINUSE 98
 #define EAGAIN 11
 #define ENOMEM 12
 #define EHOSTUNREACH 113
@@ -36,6 +37,7 @@ const volatile bool retransmit_reports_err = false;
 /* x86_64 syscall numbers; the raw syscall tracepoints see them all. */
 #define NR_CONNECT 42
 #define NR_ACCEPT 43
+#define NR_BIND 49
 #define NR_ACCEPT4 288
 
 static __always_inline void count(__u32 index, __s64 delta)
@@ -100,7 +102,7 @@ static __always_inline __u64 sock_key(const struct sock *sk, bool btf)
 }
 
 static __always_inline void emit_connect_error(const struct flow *flow, __u64 key, __s32 err,
-					       bool async)
+					       bool async, __u32 syscall)
 {
 	struct connect_error_event *e;
 
@@ -112,6 +114,7 @@ static __always_inline void emit_connect_error(const struct flow *flow, __u64 ke
 	current_owner(&e->owner);
 	e->err = err;
 	e->async = async;
+	e->syscall = syscall;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -162,7 +165,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 			count(COUNTER_ACTIVE_OPENS, -1);
 		/* A blocking connect() reports its own failure at syscall exit. */
 		if (err && sock_nonblocking(sk))
-			emit_connect_error(&flow, key, err, true);
+			emit_connect_error(&flow, key, err, true, ERROR_SYSCALL_CONNECT);
 	}
 
 	e = reserve(sizeof(*e), EVENT_STATE, key);
@@ -172,6 +175,9 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = sock_fin_received(sk) ? STATE_FLAG_FIN_RECEIVED : 0;
+	/* tcp_v{4,6}_connect() enter SYN_SENT before they pick a port: one already there was bound. */
+	if (opening_active && BPF_CORE_READ(sk, __sk_common.skc_num))
+		e->flags |= STATE_FLAG_PORT_BOUND;
 	if (conn) {
 		e->owner = conn->owner;
 		e->flags |= conn->flags & STATE_FLAG_OWNER_KNOWN;
@@ -370,7 +376,7 @@ static __always_inline int handle_sys_enter(const struct pt_regs *regs, long id)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	void *uaddr;
 
-	if (id != NR_CONNECT)
+	if (id != NR_CONNECT && id != NR_BIND)
 		return 0;
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;
@@ -409,24 +415,39 @@ static __always_inline int handle_connect_exit(long ret, bool btf)
 		goto out;
 	flow_from_sock(&flow, sk);
 	/* A failed connect() has already cleared the socket's destination. */
-	if (*(__u16 *)args->addr == AF_INET) {
-		struct sockaddr_in *sin = (void *)args->addr;
-
-		__builtin_memset(flow.daddr, 0, sizeof(flow.daddr));
-		__builtin_memcpy(flow.daddr, &sin->sin_addr, 4);
-		flow.dport = bpf_ntohs(sin->sin_port);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)args->addr;
-
-		__builtin_memcpy(flow.daddr, &sin6->sin6_addr, 16);
-		flow.dport = bpf_ntohs(sin6->sin6_port);
-	}
+	address_from_sockaddr(args->addr, flow.daddr, &flow.dport);
 	if (!flow_wanted(&flow))
 		goto out;
 	err = -ret;
 	if (err >= ERESTARTSYS && err <= ERESTART_RESTARTBLOCK)
 		err = EINTR;
-	emit_connect_error(&flow, stored_sock_key(sk, btf), err, false);
+	emit_connect_error(&flow, stored_sock_key(sk, btf), err, false, ERROR_SYSCALL_CONNECT);
+out:
+	bpf_map_delete_elem(&connects, &pid_tgid);
+	return 0;
+}
+
+/* Only EADDRINUSE: the port pool is full (bind() to port 0) or the port is taken. */
+static __always_inline int handle_bind_exit(long ret, bool btf)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct connect_args *args = bpf_map_lookup_elem(&connects, &pid_tgid);
+	struct flow flow = {};
+	struct sock *sk;
+
+	if (!args)
+		return 0;
+	if (ret != -EADDRINUSE)
+		goto out;
+	sk = sock_from_fd(args->fd);
+	if (!sock_is_tcp(sk))
+		goto out;
+	flow.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	flow.netns = sock_netns(sk);
+	address_from_sockaddr(args->addr, flow.saddr, &flow.sport);
+	if (!flow_wanted(&flow))
+		goto out;
+	emit_connect_error(&flow, stored_sock_key(sk, btf), EADDRINUSE, false, ERROR_SYSCALL_BIND);
 out:
 	bpf_map_delete_elem(&connects, &pid_tgid);
 	return 0;
@@ -474,6 +495,8 @@ static __always_inline int handle_sys_exit(const struct pt_regs *regs, long ret,
 
 	if (id == NR_CONNECT)
 		return handle_connect_exit(ret, btf);
+	if (id == NR_BIND)
+		return handle_bind_exit(ret, btf);
 	if (id == NR_ACCEPT || id == NR_ACCEPT4)
 		return handle_accept_exit(ret, btf);
 	return 0;

@@ -68,6 +68,7 @@ struct tcp_counters {
 enum state_flags {
 	STATE_FLAG_OWNER_KNOWN = 1,
 	STATE_FLAG_FIN_RECEIVED = 2, /* the peer's FIN has arrived (its sequence number is in bytes_received) */
+	STATE_FLAG_PORT_BOUND = 4, /* CLOSE→SYN_SENT of a socket that already had a local port: bind() before connect() */
 };
 
 struct state_event {
@@ -108,12 +109,19 @@ struct accept_event {
 	struct owner owner;
 };
 
+enum error_syscall {
+	ERROR_SYSCALL_CONNECT = 0,
+	ERROR_SYSCALL_BIND = 1, /* flow holds the address bind() was given as saddr/sport */
+};
+
 struct connect_error_event {
 	struct event_header hdr; /* cookie 0 when the socket could not be resolved */
 	struct flow flow;
 	struct owner owner;
 	__s32 err; /* positive errno */
 	__u32 async; /* 1 when a non-blocking connect failed after returning EINPROGRESS */
+	__u32 syscall; /* enum error_syscall */
+	__u32 pad;
 };
 
 #endif /* CONNSCOPE_CONN_EVENT_H */

@@ -44,7 +44,7 @@ struct {
 	__type(value, struct conn_info);
 } conns SEC(".maps");
 
-/* Arguments of a connect() in progress, by pid_tgid, until the syscall returns. */
+/* Arguments of a connect() or bind() in progress, by pid_tgid, until the syscall returns. */
 struct connect_args {
 	__s32 fd;
 	__u32 addrlen;

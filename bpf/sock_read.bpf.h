@@ -97,6 +97,23 @@ static __always_inline __u64 stored_sock_key(const struct sock *sk, bool btf)
 	return (__u64)sk ^ key_salt;
 }
 
+/* The address and port (host byte order) of a sockaddr_in or sockaddr_in6 read from user space. */
+static __always_inline void address_from_sockaddr(const __u8 *sockaddr, __u8 *address, __u16 *port)
+{
+	if (*(const __u16 *)sockaddr == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sockaddr;
+
+		__builtin_memset(address, 0, 16);
+		__builtin_memcpy(address, &sin->sin_addr, 4);
+		*port = bpf_ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)sockaddr;
+
+		__builtin_memcpy(address, &sin6->sin6_addr, 16);
+		*port = bpf_ntohs(sin6->sin6_port);
+	}
+}
+
 /* The socket behind a file descriptor of the current task, or NULL. */
 static __always_inline struct sock *sock_from_fd(int fd)
 {

@@ -73,6 +73,12 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         ->check(CLI::Range(1u, 4194304u));
     app.add_option("--port", run.port, "Only connections with this local or remote port")
         ->check(CLI::Range(1, 65535));
+    app.add_option("--max-peers", run.max_peers,
+                   "Destinations listed in each ports and timewait record; the rest are summed")
+        ->check(CLI::Range(size_t(1), size_t(100000)));
+    app.add_option("--port-warn", run.port_warn_percent,
+                   "Source-port utilization (percent) whose crossing makes a port_warning")
+        ->check(CLI::Range(1.0, 100.0));
     add_probe_settings(app, run.probes, mechanism);
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");

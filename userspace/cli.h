@@ -1,6 +1,7 @@
 // Command line → options. Pure: parse_cli() never exits the process.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,8 @@ struct RunOptions {
     std::string netns_path;
     uint32_t pid = 0;
     uint16_t port = 0;
+    size_t max_peers = 10;            // destinations per ports/timewait record
+    double port_warn_percent = 80;    // port utilization that makes a port_warning
     ProbeSettings probes;
 };
 

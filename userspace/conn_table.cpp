@@ -210,6 +210,7 @@ void ConnTable::on_connect_error(const connect_error_event& e)
     r.remote = endpoint(e.flow.family, e.flow.daddr, e.flow.dport);
     r.error = errno_name(e.err);
     r.async = e.async != 0;
+    r.syscall = e.syscall == ERROR_SYSCALL_BIND ? "bind" : "connect";
     ready_.push_back(std::move(r));
 }
 

@@ -79,6 +79,88 @@ json connect_error_json(const ConnectErrorRecord& r)
         {"rport", r.remote.port},
         {"cookie", r.cookie},
         {"async", r.async},
+        {"syscall", r.syscall},
+        {"port_utilization", r.port_utilization ? json(*r.port_utilization) : json(nullptr)},
+    };
+}
+
+json address_counts_json(const std::vector<AddressCount>& counts, const char* address_field,
+                         const char* port_field)
+{
+    json list = json::array();
+    for (const AddressCount& c : counts) {
+        json entry{{address_field, c.address}};
+        if (port_field)
+            entry[port_field] = c.port;
+        entry["count"] = c.count;
+        list.push_back(entry);
+    }
+    return list;
+}
+
+json timewait_json(const TimeWaitRecord& r)
+{
+    return json{
+        {"type", "timewait"},
+        {"ts", r.ts_ns},
+        {"netns", r.netns},
+        {"total", r.total},
+        {"client_side", r.client_side},
+        {"server_side", r.server_side},
+        {"by_destination", address_counts_json(r.by_destination, "raddr", "rport")},
+        {"by_local", address_counts_json(r.by_local, "laddr", nullptr)},
+        {"entering_per_s", r.entering_per_s},
+        {"entered_client_closed_first", r.entered_client},
+        {"entered_server_closed_first", r.entered_server},
+    };
+}
+
+json ports_json(const PortsRecord& r)
+{
+    json destinations = json::array();
+    for (const PortDestination& d : r.destinations)
+        destinations.push_back(json{
+            {"laddr", d.local_address},
+            {"raddr", d.remote_address},
+            {"rport", d.remote_port},
+            {"in_use", d.in_use},
+            {"time_wait", d.time_wait},
+            {"reusable", d.reusable},
+            {"available", d.available},
+            {"utilization", d.utilization},
+            {"utilization_after_reuse", d.utilization_after_reuse},
+            {"opens_per_s", d.opens_per_s},
+            {"exhaustion_in_s", d.exhaustion_in_s ? json(*d.exhaustion_in_s) : json(nullptr)},
+            {"bound_before_connect", d.bound_before_connect},
+            {"shared_pool", d.shared_pool},
+        });
+    return json{
+        {"type", "ports"},
+        {"ts", r.ts_ns},
+        {"netns", r.netns},
+        {"range", json::array({r.range_low, r.range_high})},
+        {"reserved", r.reserved},
+        {"listening", r.listening},
+        {"pool", r.pool},
+        {"tw_reuse", r.tw_reuse},
+        {"destinations", destinations},
+    };
+}
+
+json port_warning_json(const PortWarningRecord& r)
+{
+    return json{
+        {"type", "port_warning"},
+        {"ts", r.ts_ns},
+        {"netns", r.netns},
+        {"laddr", r.local_address},
+        {"raddr", r.remote_address},
+        {"rport", r.remote_port},
+        {"in_use", r.in_use},
+        {"available", r.available},
+        {"utilization", r.utilization},
+        {"threshold", r.threshold},
+        {"shared_pool", r.shared_pool},
     };
 }
 
@@ -96,9 +178,21 @@ json start_json(const StartRecord& start)
 
 json record_json(const Record& record)
 {
-    if (const auto* conn = std::get_if<ConnRecord>(&record))
-        return conn_json(*conn);
-    return connect_error_json(std::get<ConnectErrorRecord>(record));
+    return std::visit(
+        [](const auto& r) -> json {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, ConnRecord>)
+                return conn_json(r);
+            else if constexpr (std::is_same_v<T, ConnectErrorRecord>)
+                return connect_error_json(r);
+            else if constexpr (std::is_same_v<T, TimeWaitRecord>)
+                return timewait_json(r);
+            else if constexpr (std::is_same_v<T, PortsRecord>)
+                return ports_json(r);
+            else
+                return port_warning_json(r);
+        },
+        record);
 }
 
 json summary_json(const SummaryRecord& s)

@@ -4,9 +4,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "port_records.h"
 
 namespace connscope {
 
@@ -56,9 +59,11 @@ struct ConnectErrorRecord {
     Endpoint remote;
     std::string error;  // errno name
     bool async = false;
+    std::string syscall = "connect";       // or "bind"
+    std::optional<double> port_utilization;  // of the destination's (or bind()'s) port pool then
 };
 
-using Record = std::variant<ConnRecord, ConnectErrorRecord>;
+using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord>;
 
 struct Hook {
     std::string signal;

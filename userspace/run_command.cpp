@@ -4,10 +4,12 @@
 #include <time.h>
 
 #include <memory>
+#include <utility>
 
 #include "conn_table.h"
 #include "json_sink.h"
 #include "output.h"
+#include "port_monitor.h"
 #include "preflight.h"
 #include "probes.h"
 #include "ring_reader.h"
@@ -62,9 +64,15 @@ int run_command(const RunOptions& options)
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
-    RingReader reader(probes.events_fd(), [&table](std::span<const std::byte> bytes) {
-        if (auto event = decode_event(bytes))
+    PortMonitor ports({options.netns_path, options.port_warn_percent / 100, options.max_peers, realtime_offset},
+                      clock_ns(CLOCK_MONOTONIC));
+    std::vector<Record> port_warnings;
+    RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
+        if (auto event = decode_event(bytes)) {
             table.apply(*event);
+            for (Record& warning : ports.on_event(*event))
+                port_warnings.push_back(std::move(warning));
+        }
     });
 
     install_signal_handlers();
@@ -77,9 +85,10 @@ int run_command(const RunOptions& options)
 
     const uint64_t started_ns = clock_ns(CLOCK_MONOTONIC);
     uint64_t connections_closed = 0;
-    auto emit = [&](const std::vector<Record>& records) {
-        for (const Record& record : records) {
+    auto emit = [&](std::vector<Record> records) {
+        for (Record& record : records) {
             connections_closed += std::holds_alternative<ConnRecord>(record);
+            ports.annotate(record);
             out.write(sink->record(record));
         }
     };
@@ -95,8 +104,11 @@ int run_command(const RunOptions& options)
     while (!stop_requested) {
         reader.poll(poll_timeout_ms);
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        emit(std::exchange(port_warnings, {}));
+        emit(ports.refresh(now));
         emit(table.take_finished(now, close_grace_ns));
         if (interval_ns && now >= next_interval_ns) {
+            emit(ports.report(now));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -107,7 +119,9 @@ int run_command(const RunOptions& options)
 
     probes.detach();
     reader.drain();
+    emit(std::exchange(port_warnings, {}));
     emit(table.take_all_finished());
+    emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;

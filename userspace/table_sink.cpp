@@ -3,6 +3,8 @@
 #include <ctime>
 #include <fmt/format.h>
 
+#include "port_text.h"
+
 namespace connscope {
 namespace {
 
@@ -75,6 +77,10 @@ std::string TableSink::start(const StartRecord& start)
 
 std::string TableSink::record(const Record& record)
 {
+    if (std::string port_text = port_record_text(record); !port_text.empty()) {
+        lines_since_header_ = header_every;
+        return port_text;
+    }
     std::string text;
     if (lines_since_header_++ >= header_every) {
         text += header();

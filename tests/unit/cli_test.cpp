@@ -201,3 +201,18 @@ TEST_CASE("parse_cli: --version is exit code 0 with the version", "[cli]")
     CHECK_THAT(exit.text, Catch::Contains(version));
     CHECK(std::string(version).find('.') != std::string::npos);
 }
+
+TEST_CASE("parse_cli: --max-peers and --port-warn", "[cli][ports]")
+{
+    const RunOptions defaults = run_options({});
+    CHECK((defaults.max_peers == 10 && defaults.port_warn_percent == 80));
+    const RunOptions set = run_options({"run", "--max-peers", "3", "--port-warn", "95.5"});
+    CHECK((set.max_peers == 3 && set.port_warn_percent == 95.5));
+    for (const auto& bad : std::vector<std::vector<std::string>>{
+             {"--max-peers", "0"}, {"--port-warn", "0"}, {"--port-warn", "101"}, {"--port-warn", "x"}}) {
+        INFO(bad[0] << " " << bad[1]);
+        const CliExit exit = cli_exit(bad);
+        CHECK(exit.code == 2);
+        CHECK_THAT(exit.text, Catch::Contains(bad[0]));
+    }
+}

@@ -111,6 +111,28 @@ ConnectErrorRecord sample_connect_error()
     return r;
 }
 
+TimeWaitRecord sample_timewait()
+{
+    return TimeWaitRecord{1'700'000'000'000'000'002, 4026531840, 3, 2, 1, {{"10.0.0.9", 443, 3}}, {{"10.0.0.2", 0, 3}},
+                          1.5, 2, 1};
+}
+
+PortsRecord sample_ports()
+{
+    PortDestination d;
+    d.local_address = "10.0.0.2";
+    d.remote_address = "10.0.0.9";
+    d.remote_port = 443;
+    d.in_use = 30;
+    d.exhaustion_in_s = 12.5;
+    return PortsRecord{1'700'000'000'000'000'003, 4026531840, 40000, 40039, 0, 0, 40, 2, {d}};
+}
+
+PortWarningRecord sample_port_warning()
+{
+    return PortWarningRecord{1'700'000'000'000'000'004, 4026531840, "10.0.0.2", "10.0.0.9", 443, 32, 8, 0.8, 0.8, false};
+}
+
 StartRecord sample_start()
 {
     return StartRecord{
@@ -141,6 +163,9 @@ TEST_CASE("JSON fields are exactly the ones docs/records.md documents", "[json_s
     const std::map<std::string, json> emitted{
         {"conn", record_json(sample_conn())},
         {"connect_error", record_json(sample_connect_error())},
+        {"timewait", record_json(sample_timewait())},
+        {"ports", record_json(sample_ports())},
+        {"port_warning", record_json(sample_port_warning())},
         {"start", start_json(sample_start())},
         {"summary", summary_json(sample_summary(true))},
         {"interval", summary_json(sample_summary(false))},

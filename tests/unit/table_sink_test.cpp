@@ -187,3 +187,42 @@ TEST_CASE("TableSink: an interval block says interval", "[table_sink]")
     CHECK_THAT(text, Contains("interval"));
     CHECK_THAT(text, !Contains("summary"));
 }
+
+TEST_CASE("TableSink: port headroom with a bar per destination, TIME_WAIT and warnings", "[table_sink][ports]")
+{
+    TableSink sink;
+    PortDestination full;
+    full.local_address = "10.0.0.1";
+    full.remote_address = "10.0.0.2";
+    full.remote_port = 80;
+    full.in_use = 30;
+    full.available = 10;
+    full.utilization = 0.75;
+    full.exhaustion_in_s = 42;
+    PortDestination shared = full;
+    shared.remote_port = 443;
+    shared.utilization = 0.1;
+    shared.exhaustion_in_s.reset();
+    shared.shared_pool = true;
+    PortsRecord ports;
+    ports.netns = 1234;
+    ports.range_low = 40000;
+    ports.range_high = 40039;
+    ports.pool = 40;
+    ports.destinations = {full, shared};
+    const std::string text = sink.record(ports);
+    CHECK_THAT(text, Contains("range 40000-40039, 40 usable"));
+    CHECK_THAT(text, Contains("10.0.0.2:80") && Contains("[###############-----]  75%") && Contains("full in 42s"));
+    CHECK_THAT(text, Contains("10.0.0.2:443") && Contains("[##------------------]  10%") &&
+                         Contains("not filling") && Contains("SHARED POOL"));
+
+    TimeWaitRecord timewait;
+    timewait.total = 3;
+    timewait.client_side = 3;
+    timewait.by_destination = {{"10.0.0.2", 80, 3}};
+    CHECK_THAT(sink.record(timewait), Contains("TIME_WAIT in netns 0: 3 (3 client side, 0 server side)") &&
+                                          Contains("10.0.0.2:80"));
+
+    PortWarningRecord warning{0, 1234, "10.0.0.1", "10.0.0.2", 80, 32, 8, 0.8, 0.8, false};
+    CHECK_THAT(sink.record(warning), Contains("source ports to 10.0.0.2:80 from 10.0.0.1 80% used (32 used, 8 free)"));
+}
