@@ -4,9 +4,12 @@
 #include <time.h>
 
 #include <memory>
+#include <optional>
 
 #include "conn_table.h"
 #include "json_sink.h"
+#include "metrics_registry.h"
+#include "metrics_server.h"
 #include "output.h"
 #include "preflight.h"
 #include "probes.h"
@@ -58,6 +61,10 @@ int run_command(const RunOptions& options)
     const Filters filters{netns_inode(options.netns_path), options.pid, options.port};
     Output out(options.output);
     std::unique_ptr<Sink> sink = make_sink(options.format, out);
+    MetricsRegistry metrics(options.label_limits, version);
+    std::optional<MetricsServer> metrics_server;
+    if (options.metrics_address)
+        metrics_server.emplace(*options.metrics_address, metrics);
 
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
@@ -80,6 +87,7 @@ int run_command(const RunOptions& options)
     auto emit = [&](const std::vector<Record>& records) {
         for (const Record& record : records) {
             connections_closed += std::holds_alternative<ConnRecord>(record);
+            metrics.observe(record);
             out.write(sink->record(record));
         }
     };
@@ -96,6 +104,8 @@ int run_command(const RunOptions& options)
         reader.poll(poll_timeout_ms);
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         emit(table.take_finished(now, close_grace_ns));
+        if (metrics_server)
+            metrics.set_totals(probes.read_totals(), table.open_connections());
         if (interval_ns && now >= next_interval_ns) {
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
