@@ -85,10 +85,10 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
                    "Serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: on 127.0.0.1)")
         ->check(listen_address);
     app.add_option("--max-peers", run.label_limits.max_peers,
-                   "Peers that get metric series of their own; later ones are counted as \"other\"")
+                   "Peers with metric series of their own; the rest are counted as \"other\"")
         ->check(CLI::Range(1u, 10000u));
     app.add_option("--max-processes", run.label_limits.max_processes,
-                   "Process names that get metric series of their own; later ones are counted as \"other\"")
+                   "Process names with metric series of their own; the rest are counted as \"other\"")
         ->check(CLI::Range(1u, 10000u));
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics_registry.h"
 #include "metrics_table.h"
 
 namespace connscope {
@@ -78,12 +79,14 @@ Every series also carries the `instance` and `job` labels that Prometheus adds w
 ## Cardinality
 
 `peer` and `process` are the only labels whose values come from the traffic. Each is bounded:
-the first `--max-peers` (default {}) peers and the first `--max-processes` (default {}) process
-names seen get series of their own, and everything after them is counted under `other`. First
-come rather than most active, because a counter's series must never move from one label value
-to another (Prometheus would read a reset on one and a jump on the other).
+at most `--max-peers` (default {}) peers and `--max-processes` (default {}) process names
+have series of their own; connections of any other are counted under `other`. A value keeps
+its series while it is active, because a counter's series must never move from one label value
+to another (Prometheus would read a reset on one and a jump on the other). A value idle for
+{} minutes gives its place, and its series, up to the next new value, so the values with
+series of their own are the recently active ones.
 )",
-                        defaults.max_peers, defaults.max_processes);
+                        defaults.max_peers, defaults.max_processes, label_idle_ns / 60'000'000'000);
     return text;
 }
 

@@ -58,15 +58,25 @@ const char* type_name(MetricType type)
 
 }  // namespace
 
-std::string BoundedLabel::admit(const std::string& value)
+BoundedLabel::Admission BoundedLabel::admit(const std::string& value, uint64_t now_ns)
 {
-    if (kept_.contains(value))
-        return value;
-    if (kept_.size() < limit_ && value != folded_label_value) {
-        kept_.insert(value);
-        return value;
+    if (auto kept = last_active_ns_.find(value); kept != last_active_ns_.end()) {
+        kept->second = std::max(kept->second, now_ns);
+        return {value, {}};
     }
-    return std::string(folded_label_value);
+    if (value == folded_label_value)
+        return {value, {}};
+    std::string evicted;
+    if (last_active_ns_.size() >= limit_) {
+        const auto idlest = std::min_element(last_active_ns_.begin(), last_active_ns_.end(),
+                                             [](const auto& a, const auto& b) { return a.second < b.second; });
+        if (idlest == last_active_ns_.end() || now_ns < idlest->second + idle_ns_)
+            return {std::string(folded_label_value), {}};
+        evicted = idlest->first;
+        last_active_ns_.erase(idlest);
+    }
+    last_active_ns_.emplace(value, now_ns);
+    return {value, evicted};
 }
 
 std::string peer_label(const ConnRecord& record)
@@ -80,7 +90,8 @@ std::string peer_label(const ConnRecord& record)
 }
 
 MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
-    : series_(metric_table().size()), peers_(limits.max_peers), processes_(limits.max_processes)
+    : series_(metric_table().size()), peers_(limits.max_peers, label_idle_ns),
+      processes_(limits.max_processes, label_idle_ns)
 {
     set(MetricId::build_info, {version}, 1);
 }
@@ -117,10 +128,27 @@ void MetricsRegistry::observe_histogram(MetricId id, LabelValues label_values, d
     s.sum += value;
 }
 
+std::string MetricsRegistry::admitted(BoundedLabel& bound, std::string_view label, const std::string& value,
+                                      uint64_t now_ns)
+{
+    BoundedLabel::Admission admission = bound.admit(value, now_ns);
+    if (admission.evicted.empty())
+        return admission.value;
+    for (const MetricSpec& spec : metric_table()) {
+        const auto position = std::find(spec.labels.begin(), spec.labels.end(), label);
+        if (position == spec.labels.end())
+            continue;
+        const size_t index = size_t(position - spec.labels.begin());
+        std::erase_if(series_[size_t(spec.id)],
+                      [&](const auto& entry) { return entry.first[index] == admission.evicted; });
+    }
+    return admission.value;
+}
+
 void MetricsRegistry::observe_conn(const ConnRecord& record)
 {
-    const std::string peer = peers_.admit(peer_label(record));
-    const std::string process = processes_.admit(record.comm);
+    const std::string peer = admitted(peers_, "peer", peer_label(record), record.ts_ns);
+    const std::string process = admitted(processes_, "process", record.comm, record.ts_ns);
     add(MetricId::connections_closed, {peer, process, close_name(record.close)}, 1);
     if (record.time_wait)
         add(MetricId::time_wait_closes, {peer, process}, 1);

@@ -6,7 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics_table.h"
@@ -14,18 +14,30 @@
 
 namespace connscope {
 
-// Keeps the first `limit` distinct values it sees; every later value becomes "other". First
-// come, not most active: a counter's series must never move to another label value, or
-// Prometheus would see a reset on one and a jump on the other.
+// Gives at most `limit` distinct values series of their own; the rest are counted as "other".
+// A value keeps its series while it is active: a counter must never move to another label
+// value, or Prometheus would read a reset on one and a jump on the other. A kept value idle
+// for idle_ns makes room for a newcomer (its series are then dropped), so over time the kept
+// values are the recently active ones, not merely the first seen.
 class BoundedLabel {
 public:
-    explicit BoundedLabel(size_t limit) : limit_(limit) {}
-    std::string admit(const std::string& value);
+    BoundedLabel(size_t limit, uint64_t idle_ns) : limit_(limit), idle_ns_(idle_ns) {}
+
+    struct Admission {
+        std::string value;    // the value itself, or "other"
+        std::string evicted;  // a kept value that gave its place up, if any
+    };
+    Admission admit(const std::string& value, uint64_t now_ns);
 
 private:
     size_t limit_;
-    std::unordered_set<std::string> kept_;
+    uint64_t idle_ns_;
+    std::unordered_map<std::string, uint64_t> last_active_ns_;
 };
+
+// How long a peer or process must be idle before its series make room for a new one: longer
+// than the rate() windows dashboards use, so its rates have fallen to zero when it goes.
+inline constexpr uint64_t label_idle_ns = 15 * 60 * 1'000'000'000ull;
 
 // The peer label of a connection: address:port of the server it reached, or the address of
 // the client it accepted (whose port is ephemeral).
@@ -53,6 +65,7 @@ private:
     void set(MetricId id, LabelValues label_values, double value);
     void observe_histogram(MetricId id, LabelValues label_values, double value);
     void observe_conn(const ConnRecord& record);
+    std::string admitted(BoundedLabel& bound, std::string_view label, const std::string& value, uint64_t now_ns);
 
     mutable std::mutex mutex_;
     std::vector<std::map<LabelValues, Series>> series_;  // indexed by MetricId

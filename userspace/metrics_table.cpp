@@ -47,11 +47,11 @@ const std::array<LabelSpec, 8> labels{{
     {"direction", "`active`/`passive` for connections, `sent`/`received` for resets"},
     {"peer",
      "the remote end: `address:port` when this host is the client, `address` when it is the server "
-     "(the client's port is ephemeral); IPv6 as `[address]:port`. The first `--max-peers` peers seen "
-     "keep their own series, later ones are counted under `other`"},
+     "(the client's port is ephemeral); IPv6 as `[address]:port`. At most `--max-peers` values, "
+     "then `other` (see Cardinality)"},
     {"process",
-     "the command name (comm) of the process that connected or accepted; the first `--max-processes` "
-     "seen keep their own series, later ones are counted under `other`"},
+     "the command name (comm) of the process that connected or accepted. At most `--max-processes` "
+     "values, then `other` (see Cardinality)"},
     {"role", "`client` (this host connected) or `server` (this host accepted)"},
     {"close", "`local_fin`, `peer_fin`, `reset_sent`, `reset_received`, `never_established`, `aborted`"},
     {"kind", "`syn` or `other`"},

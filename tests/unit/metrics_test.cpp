@@ -19,9 +19,11 @@ using namespace connscope;
 namespace
 {
 
-ConnRecord conn(const std::string& raddr, uint16_t rport, const std::string& comm, Role role = Role::client)
+ConnRecord conn(const std::string& raddr, uint16_t rport, const std::string& comm, Role role = Role::client,
+               uint64_t ts_ns = 0)
 {
     ConnRecord r;
+    r.ts_ns = ts_ns;
     r.comm = comm;
     r.role = role;
     r.remote = {raddr, rport};
@@ -95,14 +97,24 @@ TEST_CASE("metric_table: names, types, labels and buckets follow the conventions
     }
 }
 
-TEST_CASE("BoundedLabel keeps the first values and folds later ones into other", "[metrics]")
+TEST_CASE("BoundedLabel: kept values stay while active, idle ones make room", "[metrics]")
 {
-    BoundedLabel label(2);
-    CHECK(label.admit("a") == "a");
-    CHECK(label.admit("b") == "b");
-    CHECK(label.admit("c") == "other");
-    CHECK(label.admit("a") == "a");
-    CHECK(label.admit("other") == "other");
+    constexpr uint64_t idle = 100;
+    BoundedLabel label(2, idle);
+    using A = BoundedLabel::Admission;
+    auto admit = [&](const std::string& value, uint64_t now) {
+        const A a = label.admit(value, now);
+        return a.value + (a.evicted.empty() ? "" : " evicting " + a.evicted);
+    };
+    CHECK(admit("a", 0) == "a");
+    CHECK(admit("b", 10) == "b");
+    CHECK(admit("c", 20) == "other");
+    CHECK(admit("a", 50) == "a");        // a is active again at 50
+    CHECK(admit("c", 105) == "other");   // b idle for 95 < 100
+    CHECK(admit("c", 110) == "c evicting b");
+    CHECK(admit("b", 111) == "other");   // a and c are both recent
+    CHECK(admit("d", 150) == "d evicting a");
+    CHECK(admit("other", 1000) == "other");
 }
 
 TEST_CASE("peer_label: server address:port for clients, client address for servers", "[metrics]")
@@ -127,6 +139,27 @@ TEST_CASE("MetricsRegistry: --max-peers and --max-processes bound the series", "
     CHECK(total == 10);
     CHECK(samples(text, closed).size() <= (3 + 1) * (2 + 1));
     CHECK(samples(text, "connscope_build_info") == std::map<std::string, double>{{"{version=\"1.2.3\"}", 1}});
+}
+
+TEST_CASE("MetricsRegistry: an idle peer's series give way to a new peer; other never decreases", "[metrics]")
+{
+    MetricsRegistry registry({2, 10}, "v");
+    const uint64_t t = 1'000'000'000'000;
+    registry.observe(conn("10.0.0.1", 80, "p", Role::client, t));
+    registry.observe(conn("10.0.0.2", 80, "p", Role::client, t));
+    registry.observe(conn("10.0.0.3", 80, "p", Role::client, t + 1));
+    const std::string closed = "connscope_connections_closed_total";
+    const std::string other = R"({peer="other",process="p",close="local_fin"})";
+    CHECK(samples(registry.exposition(), closed).at(other) == 1);
+
+    registry.observe(conn("10.0.0.2", 80, "p", Role::client, t + label_idle_ns));
+    registry.observe(conn("10.0.0.4", 80, "p", Role::client, t + label_idle_ns + 1));
+    const std::string text = registry.exposition();
+    CHECK(label_values(text, closed, "peer") == std::set<std::string>{"10.0.0.2:80", "10.0.0.4:80", "other"});
+    CHECK(label_values(text, "connscope_handshake_seconds_count", "peer") ==
+          std::set<std::string>{"10.0.0.2:80", "10.0.0.4:80", "other"});
+    CHECK(samples(text, closed).at(other) == 1);
+    CHECK(samples(text, closed).at(R"({peer="10.0.0.2:80",process="p",close="local_fin"})") == 2);
 }
 
 TEST_CASE("MetricsRegistry: handshake histogram buckets are cumulative", "[metrics]")
