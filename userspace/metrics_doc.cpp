@@ -8,19 +8,6 @@
 namespace connscope {
 namespace {
 
-const char* type_word(MetricType type)
-{
-    switch (type) {
-    case MetricType::counter:
-        return "counter";
-    case MetricType::gauge:
-        return "gauge";
-    case MetricType::histogram:
-        return "histogram";
-    }
-    return "";
-}
-
 std::string code_list(const std::vector<std::string_view>& names)
 {
     std::string text;
@@ -58,7 +45,7 @@ Counters from *kernel totals* are counted in the kernel with the same filters as
 |---|---|---|---|---|
 )";
     for (const MetricSpec& spec : metric_table())
-        text += fmt::format("| `{}` | {} | {} | {} | {} |\n", spec.name, type_word(spec.type), code_list(spec.labels),
+        text += fmt::format("| `{}` | {} | {} | {} | {} |\n", spec.name, metric_type_name(spec.type), code_list(spec.labels),
                             spec.help, spec.source);
     text += "\nHistogram buckets (upper bounds, in seconds):\n\n";
     for (const MetricSpec& spec : metric_table())

@@ -43,19 +43,6 @@ std::string labels_text(const MetricSpec& spec, const std::vector<std::string>& 
     return text.empty() ? "" : "{" + text + "}";
 }
 
-const char* type_name(MetricType type)
-{
-    switch (type) {
-    case MetricType::counter:
-        return "counter";
-    case MetricType::gauge:
-        return "gauge";
-    case MetricType::histogram:
-        return "histogram";
-    }
-    return "untyped";
-}
-
 }  // namespace
 
 BoundedLabel::Admission BoundedLabel::admit(const std::string& value, uint64_t now_ns)
@@ -185,7 +172,7 @@ std::string MetricsRegistry::exposition() const
     const std::lock_guard lock(mutex_);
     std::string text;
     for (const MetricSpec& spec : metric_table()) {
-        text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", spec.name, spec.help, spec.name, type_name(spec.type));
+        text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", spec.name, spec.help, spec.name, metric_type_name(spec.type));
         for (const auto& [values, s] : series_[size_t(spec.id)]) {
             if (spec.type != MetricType::histogram) {
                 text += fmt::format("{}{} {}\n", spec.name, labels_text(spec, values), number_text(s.value));

@@ -63,6 +63,19 @@ const std::array<LabelSpec, 8> labels{{
 std::span<const MetricSpec> metric_table() { return metrics; }
 std::span<const LabelSpec> label_table() { return labels; }
 
+std::string_view metric_type_name(MetricType type)
+{
+    switch (type) {
+    case MetricType::counter:
+        return "counter";
+    case MetricType::gauge:
+        return "gauge";
+    case MetricType::histogram:
+        return "histogram";
+    }
+    return "untyped";
+}
+
 const MetricSpec& metric_spec(MetricId id)
 {
     const MetricSpec& spec = metrics.at(static_cast<size_t>(id));

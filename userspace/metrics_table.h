@@ -50,6 +50,8 @@ struct LabelSpec {
 std::span<const MetricSpec> metric_table();
 std::span<const LabelSpec> label_table();
 const MetricSpec& metric_spec(MetricId id);
+// "counter", "gauge", "histogram": as the exposition's TYPE lines name them.
+std::string_view metric_type_name(MetricType type);
 
 // How many peers and processes get series of their own (--max-peers, --max-processes).
 struct LabelLimits {
