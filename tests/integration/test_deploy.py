@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,18 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertTrue(option(args, "--metrics-addr").startswith("127.0.0.1:"))
 
     @staticmethod
+    def wait_for_start_record(proc, path):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"connscope exited {proc.returncode}: {proc.stderr.read()}")
+            with open(path) as f:
+                if f.readline().endswith("\n"):
+                    return
+            time.sleep(0.05)
+        raise AssertionError("connscope did not print its start record within 20 s")
+
+    @staticmethod
     def own_bounding_set():
         with open("/proc/self/status") as f:
             return int(re.search(r"^CapBnd:\s*([0-9a-f]+)$", f.read(), re.M).group(1), 16)
@@ -106,13 +119,15 @@ class SystemdUnitTest(unittest.TestCase):
         bounding = "-all," + ",".join("+" + c.removeprefix("CAP_").lower() for c in caps)
         with NetNs("deploy") as ns, tempfile.NamedTemporaryFile(mode="r", suffix=".ndjson") as out:
             proc = subprocess.Popen(["setpriv", f"--bounding-set={bounding}", "--inh-caps=-all", BINARY, "run",
-                                     "--format", "json", "--netns", ns.path, "--duration", "4",
-                                     "--output", out.name], stderr=subprocess.PIPE, text=True)
+                                     "--format", "json", "--netns", ns.path, "--output", out.name],
+                                    stderr=subprocess.PIPE, text=True)
             bounding_mask = self.bounding_set_once_exec(proc.pid)
-            ns.run("python3", "-c", "import socket,time\n"
-                   "time.sleep(1.5)\n"
+            self.wait_for_start_record(proc, out.name)
+            ns.run("python3", "-c", "import socket\n"
                    "s=socket.create_server(('127.0.0.1',8080)); c=socket.create_connection(('127.0.0.1',8080))\n"
                    "a,_=s.accept(); c.close(); a.close()")
+            time.sleep(0.5)  # closes are reported after a grace of 50 ms
+            proc.send_signal(signal.SIGINT)
             stderr = proc.communicate(timeout=30)[1]
             records = [json.loads(line) for line in out]
         self.assertEqual(proc.returncode, 0, stderr)
