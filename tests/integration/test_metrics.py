@@ -60,8 +60,7 @@ class MetricsEndToEndTest(unittest.TestCase):
                            "--max-peers", str(MAX_PEERS)) as cs:
                 cls.wait_for_first_scrape(prom)
                 ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
-                time.sleep(1)  # closes are reported after a grace of 50 ms
-                cls.exposition = http_get(cls.metrics_url)
+                cls.exposition = cls.wait_for_quiet(cls.metrics_url)
                 cls.scraped = cls.wait_for_scrape_of(prom, cls.exposition)
                 cls.panels = cls.evaluate_panels(prom)
                 cls.variables = cls.evaluate_variables(prom)
@@ -77,19 +76,39 @@ class MetricsEndToEndTest(unittest.TestCase):
             time.sleep(0.2)
 
     @staticmethod
+    def wait_for_quiet(url):
+        """/metrics once every connection has closed and been reported: sockets in LAST_ACK can
+        wait for a retransmitted FIN after the peers exit."""
+        deadline = time.monotonic() + 60
+        previous, unchanged_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            text = http_get(url)
+            if text != previous:
+                previous, unchanged_since = text, time.monotonic()
+            elif (time.monotonic() - unchanged_since >= 2
+                  and exposition_values(text, "connscope_connections_open") == {"": 0}):
+                return text
+            time.sleep(0.25)
+        raise RuntimeError("connscope's metrics did not settle within 60 s")
+
+    @staticmethod
     def wait_for_scrape_of(prom, exposition):
         """Prometheus's view once it has scraped what connscope served after the traffic."""
-        expected = exposition_values(exposition, "connscope_connections_total")['{direction="active"}']
+        expected = {
+            'connscope_connections_total{direction="active"}':
+                exposition_values(exposition, "connscope_connections_total")['{direction="active"}'],
+            "sum(connscope_connections_closed_total)":
+                sum(exposition_values(exposition, "connscope_connections_closed_total").values()),
+        }
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            result = prom.query('connscope_connections_total{direction="active"}')
-            if result and result[0][1] == expected:
+            if all([v for _, v in prom.query(expr)] == [value] for expr, value in expected.items()):
                 return {name: prom.query(name) for name in (
                     "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
                     "connscope_connect_errors_total", "connscope_connections_closed_total",
-                    "connscope_events_lost_total")}
+                    "connscope_events_lost_total", "connscope_connections_open")}
             time.sleep(0.2)
-        raise RuntimeError(f"prometheus never scraped connections_active={expected}")
+        raise RuntimeError(f"prometheus never scraped {expected}")
 
     @staticmethod
     def evaluate_panels(prom):
@@ -162,6 +181,7 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertEqual(sum(v for _, v in self.scraped["connscope_connections_closed_total"]),
                          summary["connections_closed"])
         self.assertEqual(self.scraped_value("connscope_events_lost_total"), 0)
+        self.assertEqual(self.scraped_value("connscope_connections_open"), summary["connections_open"])
 
 
 class MetricsAddressTest(unittest.TestCase):
