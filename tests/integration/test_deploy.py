@@ -2,11 +2,9 @@
 capability set is enough for connscope to run with real traffic, and the Kubernetes manifests
 parse as YAML and agree with the unit (capabilities, output file, metrics port)."""
 import glob
-import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +14,7 @@ import unittest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness.connscope import BINARY, ROOT  # noqa: E402
+from harness.connscope import BINARY, ROOT, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
 UNIT = os.path.join(ROOT, "deploy", "systemd", "connscope.service")
@@ -86,30 +84,7 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertTrue(option(args, "--metrics-addr").startswith("127.0.0.1:"))
 
     @staticmethod
-    def wait_for_start_record(proc, path):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"connscope exited {proc.returncode}: {proc.stderr.read()}")
-            with open(path) as f:
-                if f.readline().endswith("\n"):
-                    return
-            time.sleep(0.05)
-        raise AssertionError("connscope did not print its start record within 20 s")
-
-    @staticmethod
-    def own_bounding_set():
-        with open("/proc/self/status") as f:
-            return int(re.search(r"^CapBnd:\s*([0-9a-f]+)$", f.read(), re.M).group(1), 16)
-
-    @staticmethod
-    def bounding_set_once_exec(pid):
-        """CapBnd of the process once setpriv has exec'd connscope."""
-        deadline = time.monotonic() + 10
-        while os.readlink(f"/proc/{pid}/exe") != os.path.realpath(BINARY):
-            if time.monotonic() > deadline:
-                raise AssertionError("setpriv did not start connscope")
-            time.sleep(0.01)
+    def bounding_set(pid="self"):
         with open(f"/proc/{pid}/status") as f:
             return int(re.search(r"^CapBnd:\s*([0-9a-f]+)$", f.read(), re.M).group(1), 16)
 
@@ -117,25 +92,18 @@ class SystemdUnitTest(unittest.TestCase):
         caps = unit_settings()["CapabilityBoundingSet"].split()
         self.assertEqual(caps, unit_settings()["AmbientCapabilities"].split())
         bounding = "-all," + ",".join("+" + c.removeprefix("CAP_").lower() for c in caps)
-        with NetNs("deploy") as ns, tempfile.NamedTemporaryFile(mode="r", suffix=".ndjson") as out:
-            proc = subprocess.Popen(["setpriv", f"--bounding-set={bounding}", "--inh-caps=-all", BINARY, "run",
-                                     "--format", "json", "--netns", ns.path, "--output", out.name],
-                                    stderr=subprocess.PIPE, text=True)
-            bounding_mask = self.bounding_set_once_exec(proc.pid)
-            self.wait_for_start_record(proc, out.name)
+        setpriv = ["setpriv", f"--bounding-set={bounding}", "--inh-caps=-all"]
+        with NetNs("deploy") as ns, Connscope("--netns", ns.path, wrapper=setpriv) as cs:
+            bounding_mask = self.bounding_set(cs.proc.pid)  # setpriv has exec'd connscope by now
             ns.run("python3", "-c", "import socket\n"
                    "s=socket.create_server(('127.0.0.1',8080)); c=socket.create_connection(('127.0.0.1',8080))\n"
                    "a,_=s.accept(); c.close(); a.close()")
             time.sleep(0.5)  # closes are reported after a grace of 50 ms
-            proc.send_signal(signal.SIGINT)
-            stderr = proc.communicate(timeout=30)[1]
-            records = [json.loads(line) for line in out]
-        self.assertEqual(proc.returncode, 0, stderr)
+        self.assertEqual(cs.returncode, 0, cs.stderr)
         # Never more than the test itself holds (a container may lack CAP_SYS_RESOURCE).
-        self.assertEqual(bounding_mask, sum(1 << CAPABILITY_BITS[c] for c in caps) & self.own_bounding_set())
-        self.assertEqual(records[-1]["type"], "summary")
-        self.assertEqual(records[-1]["connections_active"], 1)
-        self.assertEqual(len([r for r in records if r["type"] == "conn"]), 2)
+        self.assertEqual(bounding_mask, sum(1 << CAPABILITY_BITS[c] for c in caps) & self.bounding_set())
+        self.assertEqual(cs.summary["connections_active"], 1)
+        self.assertEqual(len(cs.of_type("conn")), 2)
 
 
 class KubernetesManifestTest(unittest.TestCase):
