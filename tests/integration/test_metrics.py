@@ -144,6 +144,18 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
         self.assertIn("connscope_handshake_seconds_bucket{", self.exposition)
 
+    def test_the_scenario_moves_every_metric(self):
+        # Zero by design once the traffic is over: nothing is lost, every connection has closed.
+        zero_at_rest = {"connscope_events_lost_total", "connscope_connections_open"}
+        names = re.findall(r"^# TYPE (\S+) (\S+)$", self.exposition, re.M)
+        self.assertGreaterEqual(len(names), 10)
+        for name, metric_type in names:
+            if name in zero_at_rest:
+                continue
+            sample_name = name + "_count" if metric_type == "histogram" else name
+            with self.subTest(metric=name):
+                self.assertTrue(any(v > 0 for v in exposition_values(self.exposition, sample_name).values()))
+
     def test_every_panel_query_returns_data(self):
         self.assertGreater(len(self.panels), 10)
         for file_name, title, expr, result in self.panels:
