@@ -36,6 +36,12 @@ const CLI::Validator seconds_range(
     },
     "SECONDS");
 
+const CLI::Validator listen_address(
+    [](std::string& input) -> std::string {
+        return parse_listen_address(input) ? "" : input + " is not PORT, :PORT, HOST:PORT or [IPV6]:PORT";
+    },
+    "HOST:PORT");
+
 void add_probe_settings(CLI::App& app, ProbeSettings& settings, std::string& mechanism)
 {
     app.add_option("--mechanism", mechanism,
@@ -73,13 +79,21 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         ->check(CLI::Range(1u, 4194304u));
     app.add_option("--port", run.port, "Only connections with this local or remote port")
         ->check(CLI::Range(1, 65535));
-    app.add_option("--max-peers", run.max_peers,
-                   "Destinations listed in each ports and timewait record; the rest are summed")
-        ->check(CLI::Range(size_t(1), size_t(100000)));
     app.add_option("--port-warn", run.port_warn_percent,
                    "Source-port utilization (percent) whose crossing makes a port_warning")
         ->check(CLI::Range(1.0, 100.0));
     add_probe_settings(app, run.probes, mechanism);
+    std::string metrics_address;
+    app.add_option("--metrics-addr", metrics_address,
+                   "Serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: on 127.0.0.1)")
+        ->check(listen_address);
+    app.add_option("--max-peers", run.label_limits.max_peers,
+                   "Peers listed in ports and timewait records and given metric series of their own; "
+                   "the rest are summed (\"other\")")
+        ->check(CLI::Range(1u, 10000u));
+    app.add_option("--max-processes", run.label_limits.max_processes,
+                   "Process names with metric series of their own; the rest are counted as \"other\"")
+        ->check(CLI::Range(1u, 10000u));
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");
     run_cmd->fallthrough();
@@ -89,6 +103,16 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     check_cmd->add_flag("--json", check.json, "One JSON object instead of text");
     std::string check_mechanism = "auto";
     add_probe_settings(*check_cmd, check.probes, check_mechanism);
+
+    DashboardsCommand dashboards{"dashboards"};
+    CLI::App* dashboards_cmd =
+        app.add_subcommand("dashboards", "Write the Grafana dashboards (JSON models for import) to a directory");
+    dashboards_cmd->add_option("--out", dashboards.out_dir, "Directory to write them to (default: dashboards)");
+
+    MetricsDocCommand metrics_doc;
+    CLI::App* metrics_doc_cmd =
+        app.add_subcommand("metrics-doc", "Write the metrics reference (docs/metrics.md) in markdown");
+    metrics_doc_cmd->add_option("--out", metrics_doc.out_file, "File to write it to (default: stdout)");
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -106,6 +130,12 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         check.probes.mechanism = mechanisms.at(check_mechanism);
         return CheckCommand{check};
     }
+    if (dashboards_cmd->parsed())
+        return dashboards;
+    if (metrics_doc_cmd->parsed())
+        return metrics_doc;
+    if (!metrics_address.empty())
+        run.metrics_address = parse_listen_address(metrics_address);
     run.format = format == "auto" ? Format::automatic : formats.at(format);
     run.probes.mechanism = mechanisms.at(mechanism);
     return RunCommand{run};

@@ -8,6 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "listen_address.h"
+#include "metrics_table.h"
+
 namespace connscope {
 
 enum class Format { automatic, json, table };
@@ -27,9 +30,10 @@ struct RunOptions {
     std::string netns_path;
     uint32_t pid = 0;
     uint16_t port = 0;
-    size_t max_peers = 10;            // destinations per ports/timewait record
     double port_warn_percent = 80;    // port utilization that makes a port_warning
     ProbeSettings probes;
+    std::optional<ListenAddress> metrics_address;
+    LabelLimits label_limits;
 };
 
 struct CheckOptions {
@@ -43,13 +47,19 @@ struct RunCommand {
 struct CheckCommand {
     CheckOptions options;
 };
+struct DashboardsCommand {
+    std::string out_dir;
+};
+struct MetricsDocCommand {
+    std::string out_file;  // empty: stdout
+};
 // Help, version or a usage error: what to print, where, and the exit code.
 struct CliExit {
     int code = 0;
     std::string text;
 };
 
-using ParsedCli = std::variant<RunCommand, CheckCommand, CliExit>;
+using ParsedCli = std::variant<RunCommand, CheckCommand, DashboardsCommand, MetricsDocCommand, CliExit>;
 
 ParsedCli parse_cli(const std::vector<std::string>& args);
 

@@ -3,7 +3,6 @@
 #include "net_names.h"
 
 namespace connscope {
-namespace {
 
 using json = nlohmann::ordered_json;
 
@@ -27,6 +26,8 @@ const char* close_name(CloseKind kind)
     }
     return "unknown";
 }
+
+namespace {
 
 json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 

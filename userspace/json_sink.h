@@ -20,4 +20,8 @@ nlohmann::ordered_json start_json(const StartRecord& start);
 nlohmann::ordered_json record_json(const Record& record);
 nlohmann::ordered_json summary_json(const SummaryRecord& summary);
 
+// The words records use for these values (the metrics' labels use the same).
+const char* role_name(Role role);
+const char* close_name(CloseKind kind);
+
 }  // namespace connscope

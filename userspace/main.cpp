@@ -6,6 +6,7 @@
 #include "check_command.h"
 #include "cli.h"
 #include "error.h"
+#include "generate_command.h"
 #include "run_command.h"
 
 int main(int argc, char** argv)
@@ -19,6 +20,10 @@ int main(int argc, char** argv)
     try {
         if (const auto* check = std::get_if<CheckCommand>(&parsed))
             return check_command(check->options);
+        if (const auto* dashboards = std::get_if<DashboardsCommand>(&parsed))
+            return dashboards_command(*dashboards);
+        if (const auto* metrics_doc = std::get_if<MetricsDocCommand>(&parsed))
+            return metrics_doc_command(*metrics_doc);
         return run_command(std::get<RunCommand>(parsed).options);
     } catch (const UserError& e) {
         std::fprintf(stderr, "connscope: %s\n", e.what());

@@ -4,10 +4,13 @@
 #include <time.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "conn_table.h"
 #include "json_sink.h"
+#include "metrics_registry.h"
+#include "metrics_server.h"
 #include "output.h"
 #include "port_monitor.h"
 #include "preflight.h"
@@ -60,11 +63,15 @@ int run_command(const RunOptions& options)
     const Filters filters{netns_inode(options.netns_path), options.pid, options.port};
     Output out(options.output);
     std::unique_ptr<Sink> sink = make_sink(options.format, out);
+    MetricsRegistry metrics(options.label_limits, version);
+    std::optional<MetricsServer> metrics_server;
+    if (options.metrics_address)
+        metrics_server.emplace(*options.metrics_address, metrics);
 
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
-    PortMonitor ports({options.netns_path, options.port_warn_percent / 100, options.max_peers, realtime_offset},
+    PortMonitor ports({options.netns_path, options.port_warn_percent / 100, options.label_limits.max_peers, realtime_offset},
                       clock_ns(CLOCK_MONOTONIC));
     std::vector<Record> port_warnings;
     RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
@@ -89,6 +96,7 @@ int run_command(const RunOptions& options)
         for (Record& record : records) {
             connections_closed += std::holds_alternative<ConnRecord>(record);
             ports.annotate(record);
+            metrics.observe(record);
             out.write(sink->record(record));
         }
     };
@@ -107,6 +115,8 @@ int run_command(const RunOptions& options)
         emit(std::exchange(port_warnings, {}));
         emit(ports.refresh(now));
         emit(table.take_finished(now, close_grace_ns));
+        if (metrics_server)
+            metrics.set_totals(probes.read_totals(), table.open_connections());
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
             out.write(sink->summary(summary(false)));

@@ -205,9 +205,9 @@ TEST_CASE("parse_cli: --version is exit code 0 with the version", "[cli]")
 TEST_CASE("parse_cli: --max-peers and --port-warn", "[cli][ports]")
 {
     const RunOptions defaults = run_options({});
-    CHECK((defaults.max_peers == 10 && defaults.port_warn_percent == 80));
+    CHECK((defaults.label_limits.max_peers == 20 && defaults.port_warn_percent == 80));
     const RunOptions set = run_options({"run", "--max-peers", "3", "--port-warn", "95.5"});
-    CHECK((set.max_peers == 3 && set.port_warn_percent == 95.5));
+    CHECK((set.label_limits.max_peers == 3 && set.port_warn_percent == 95.5));
     for (const auto& bad : std::vector<std::vector<std::string>>{
              {"--max-peers", "0"}, {"--port-warn", "0"}, {"--port-warn", "101"}, {"--port-warn", "x"}}) {
         INFO(bad[0] << " " << bad[1]);

@@ -1,0 +1,210 @@
+"""Prometheus end to end: a real Prometheus scrapes connscope's --metrics-addr while the
+lifecycle scenario (every signal: slow handshakes, SYN and data retransmits, resets, refused
+connects, TIME_WAIT) runs in a namespace; then every panel query of every generated dashboard
+is evaluated through Prometheus's HTTP API, and the scraped values are checked against the
+run's own summary record."""
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness.connscope import BINARY, Connscope  # noqa: E402
+from harness.netns import NetNs  # noqa: E402
+from harness.prometheus import Prometheus, free_port, http_get  # noqa: E402
+from test_lifecycle import DROPS, PEER  # noqa: E402
+
+MAX_PEERS = 3
+# The dashboards' variables select everything; Grafana's rate interval becomes a fixed window.
+VARIABLES = {"$instance": ".*", "$peer": ".*", "$process": ".*", "$__rate_interval": "1m"}
+
+
+def dashboard_models():
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([BINARY, "dashboards", "--out", out], check=True, capture_output=True)
+        models = {}
+        for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+            with open(path) as f:
+                models[os.path.basename(path)] = json.load(f)
+        return models
+
+
+def substituted(expr):
+    for name, value in VARIABLES.items():
+        expr = expr.replace(name, value)
+    return expr
+
+
+def exposition_values(text, name):
+    """{labels text: value} of one metric's samples in the text format."""
+    pattern = re.compile("^" + re.escape(name) + r"(\{[^}]*\})? (\S+)$", re.M)
+    return {m.group(1) or "": float(m.group(2)) for m in pattern.finditer(text)}
+
+
+class MetricsEndToEndTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise RuntimeError("integration tests load BPF programs: run them as root")
+        metrics_port = free_port()
+        cls.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with NetNs("metrics") as ns, Prometheus(f"127.0.0.1:{metrics_port}") as prom:
+            ns.nft(DROPS)
+            with Connscope("--netns", ns.path, "--metrics-addr", str(metrics_port),
+                           "--max-peers", str(MAX_PEERS)) as cs:
+                cls.wait_for_first_scrape(prom)
+                ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+                cls.exposition = cls.wait_for_quiet(cls.metrics_url)
+                cls.scraped = cls.wait_for_scrape_of(prom, cls.exposition)
+                cls.panels = cls.evaluate_panels(prom)
+                cls.variables = cls.evaluate_variables(prom)
+                cls.peer_values = {s["peer"] for s in prom.series("connscope_connections_closed_total")}
+        cls.cs = cs
+
+    @staticmethod
+    def wait_for_first_scrape(prom):
+        deadline = time.monotonic() + 20
+        while not prom.query("connscope_build_info"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("prometheus did not scrape connscope within 20 s")
+            time.sleep(0.2)
+
+    @staticmethod
+    def wait_for_quiet(url):
+        """/metrics once every connection has closed and been reported: sockets in LAST_ACK can
+        wait for a retransmitted FIN after the peers exit."""
+        deadline = time.monotonic() + 60
+        previous, unchanged_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            text = http_get(url)
+            if text != previous:
+                previous, unchanged_since = text, time.monotonic()
+            elif (time.monotonic() - unchanged_since >= 2
+                  and exposition_values(text, "connscope_connections_open") == {"": 0}):
+                return text
+            time.sleep(0.25)
+        raise RuntimeError("connscope's metrics did not settle within 60 s")
+
+    @staticmethod
+    def wait_for_scrape_of(prom, exposition):
+        """Prometheus's view once it has scraped what connscope served after the traffic."""
+        expected = {
+            'connscope_connections_total{direction="active"}':
+                exposition_values(exposition, "connscope_connections_total")['{direction="active"}'],
+            "sum(connscope_connections_closed_total)":
+                sum(exposition_values(exposition, "connscope_connections_closed_total").values()),
+        }
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all([v for _, v in prom.query(expr)] == [value] for expr, value in expected.items()):
+                return {name: prom.query(name) for name in (
+                    "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
+                    "connscope_connect_errors_total", "connscope_connections_closed_total",
+                    "connscope_events_lost_total", "connscope_connections_open")}
+            time.sleep(0.2)
+        raise RuntimeError(f"prometheus never scraped {expected}")
+
+    @staticmethod
+    def evaluate_panels(prom):
+        results = []
+        for file_name, model in dashboard_models().items():
+            for panel in model["panels"]:
+                for target in panel.get("targets", []):
+                    expr = substituted(target["expr"])
+                    results.append((file_name, panel["title"], expr, prom.query(expr)))
+        return results
+
+    @staticmethod
+    def evaluate_variables(prom):
+        values = {}
+        for model in dashboard_models().values():
+            for variable in model["templating"]["list"]:
+                match = re.fullmatch(r"label_values\((.+), (\w+)\)", substituted(variable["query"]["query"]))
+                metric, label = match.groups()
+                values[variable["name"]] = {s[label] for s in prom.series(metric) if label in s}
+        return values
+
+    def scraped_value(self, name, **labels):
+        found = [v for metric, v in self.scraped[name] if all(metric.get(k) == x for k, x in labels.items())]
+        self.assertEqual(len(found), 1, f"{name}{labels}: {self.scraped[name]}")
+        return found[0]
+
+    def test_connscope_exits_cleanly(self):
+        self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
+
+    def test_promtool_accepts_the_exposition(self):
+        checked = subprocess.run(["promtool", "check", "metrics"], input=self.exposition, text=True,
+                                 capture_output=True)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        self.assertIn("connscope_handshake_seconds_bucket{", self.exposition)
+
+    def test_the_scenario_moves_every_metric(self):
+        # Zero by design once the traffic is over: nothing is lost, every connection has closed.
+        zero_at_rest = {"connscope_events_lost_total", "connscope_connections_open"}
+        names = re.findall(r"^# TYPE (\S+) (\S+)$", self.exposition, re.M)
+        self.assertGreaterEqual(len(names), 10)
+        for name, metric_type in names:
+            if name in zero_at_rest:
+                continue
+            sample_name = name + "_count" if metric_type == "histogram" else name
+            with self.subTest(metric=name):
+                self.assertTrue(any(v > 0 for v in exposition_values(self.exposition, sample_name).values()))
+
+    def test_every_panel_query_returns_data(self):
+        self.assertGreater(len(self.panels), 10)
+        for file_name, title, expr, result in self.panels:
+            with self.subTest(dashboard=file_name, panel=title, expr=expr):
+                self.assertTrue(result, "no series")
+                self.assertTrue(any(not math.isnan(value) for _, value in result), f"only NaN: {result}")
+
+    def test_every_dashboard_variable_has_values(self):
+        self.assertEqual(set(self.variables), {"instance", "peer", "process"})
+        for name, values in self.variables.items():
+            with self.subTest(variable=name):
+                self.assertTrue(values)
+        self.assertIn("python3", self.variables["process"])
+
+    def test_peer_label_is_bounded_by_max_peers(self):
+        # The scenario reaches more peers than the bound: the rest must be folded into "other".
+        self.assertIn("other", self.peer_values)
+        self.assertEqual(len(self.peer_values - {"other"}), MAX_PEERS, self.peer_values)
+
+    def test_scraped_counters_equal_the_summary(self):
+        summary = self.cs.summary
+        self.assertGreater(summary["connections_active"], 5)
+        self.assertEqual(self.scraped_value("connscope_connections_total", direction="active"),
+                         summary["connections_active"])
+        self.assertEqual(self.scraped_value("connscope_connections_total", direction="passive"),
+                         summary["connections_passive"])
+        self.assertEqual(self.scraped_value("connscope_retransmits_total", kind="syn"), summary["syn_retransmits"])
+        self.assertEqual(self.scraped_value("connscope_retransmits_total", kind="syn") +
+                         self.scraped_value("connscope_retransmits_total", kind="other"), summary["retransmits"])
+        self.assertEqual(self.scraped_value("connscope_resets_total", direction="sent"), summary["resets_sent"])
+        self.assertEqual(self.scraped_value("connscope_resets_total", direction="received"),
+                         summary["resets_received"])
+        self.assertEqual({m["errno"]: v for m, v in self.scraped["connscope_connect_errors_total"]},
+                         summary["connect_errors"])
+        self.assertEqual(sum(v for _, v in self.scraped["connscope_connections_closed_total"]),
+                         summary["connections_closed"])
+        self.assertEqual(self.scraped_value("connscope_events_lost_total"), 0)
+        self.assertEqual(self.scraped_value("connscope_connections_open"), summary["connections_open"])
+
+
+class MetricsAddressTest(unittest.TestCase):
+    def test_address_in_use_is_a_one_line_error(self):
+        with Prometheus() as prom:  # anything listening will do
+            result = subprocess.run([BINARY, "run", "--duration", "1", "--metrics-addr", str(prom.port)],
+                                    capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
+        self.assertIn("--metrics-addr: cannot listen on 127.0.0.1:", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

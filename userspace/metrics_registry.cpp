@@ -1,0 +1,195 @@
+#include "metrics_registry.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "json_sink.h"
+
+namespace connscope {
+namespace {
+
+// The text format wants UTF-8 with \, " and newline escaped; a comm can hold any byte.
+std::string label_value_text(std::string_view value)
+{
+    std::string text;
+    for (const char c : value) {
+        if (c == '\\' || c == '"')
+            text += {'\\', c};
+        else if (c >= 0x20 && c < 0x7f)
+            text += c;
+        else
+            text += '_';
+    }
+    return text;
+}
+
+std::string number_text(double value)
+{
+    if (value == std::numeric_limits<double>::infinity())
+        return "+Inf";
+    return fmt::format("{}", value);
+}
+
+std::string labels_text(const MetricSpec& spec, const std::vector<std::string>& values,
+                        std::string_view extra_name = {}, std::string_view extra_value = {})
+{
+    std::string text;
+    for (size_t i = 0; i < values.size(); ++i)
+        text += fmt::format("{}{}=\"{}\"", text.empty() ? "" : ",", spec.labels[i], label_value_text(values[i]));
+    if (!extra_name.empty())
+        text += fmt::format("{}{}=\"{}\"", text.empty() ? "" : ",", extra_name, extra_value);
+    return text.empty() ? "" : "{" + text + "}";
+}
+
+}  // namespace
+
+BoundedLabel::Admission BoundedLabel::admit(const std::string& value, uint64_t now_ns)
+{
+    if (auto kept = last_active_ns_.find(value); kept != last_active_ns_.end()) {
+        kept->second = std::max(kept->second, now_ns);
+        return {value, {}};
+    }
+    if (value == folded_label_value)
+        return {value, {}};
+    std::string evicted;
+    if (last_active_ns_.size() >= limit_) {
+        const auto idlest = std::min_element(last_active_ns_.begin(), last_active_ns_.end(),
+                                             [](const auto& a, const auto& b) { return a.second < b.second; });
+        if (idlest == last_active_ns_.end() || now_ns < idlest->second + idle_ns_)
+            return {std::string(folded_label_value), {}};
+        evicted = idlest->first;
+        last_active_ns_.erase(idlest);
+    }
+    last_active_ns_.emplace(value, now_ns);
+    return {value, evicted};
+}
+
+std::string peer_label(const ConnRecord& record)
+{
+    const std::string& address = record.remote.address;
+    if (record.role == Role::server)
+        return address;
+    if (address.find(':') != std::string::npos)
+        return fmt::format("[{}]:{}", address, record.remote.port);
+    return fmt::format("{}:{}", address, record.remote.port);
+}
+
+MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
+    : series_(metric_table().size()), peers_(limits.max_peers, label_idle_ns),
+      processes_(limits.max_processes, label_idle_ns)
+{
+    set(MetricId::build_info, {version}, 1);
+}
+
+MetricsRegistry::Series& MetricsRegistry::series(MetricId id, LabelValues label_values)
+{
+    const MetricSpec& spec = metric_spec(id);
+    if (label_values.size() != spec.labels.size())
+        throw std::logic_error(fmt::format("{} takes {} labels", spec.name, spec.labels.size()));
+    Series& found = series_[size_t(id)][std::move(label_values)];
+    if (spec.type == MetricType::histogram && found.bucket_counts.empty())
+        found.bucket_counts.resize(spec.buckets.size());
+    return found;
+}
+
+void MetricsRegistry::add(MetricId id, LabelValues label_values, double amount)
+{
+    series(id, std::move(label_values)).value += amount;
+}
+
+void MetricsRegistry::set(MetricId id, LabelValues label_values, double value)
+{
+    series(id, std::move(label_values)).value = value;
+}
+
+void MetricsRegistry::observe_histogram(MetricId id, LabelValues label_values, double value)
+{
+    const std::vector<double>& bounds = metric_spec(id).buckets;
+    Series& s = series(id, std::move(label_values));
+    const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), value);
+    if (bucket != bounds.end())
+        ++s.bucket_counts[size_t(bucket - bounds.begin())];
+    ++s.count;
+    s.sum += value;
+}
+
+std::string MetricsRegistry::admitted(BoundedLabel& bound, std::string_view label, const std::string& value,
+                                      uint64_t now_ns)
+{
+    BoundedLabel::Admission admission = bound.admit(value, now_ns);
+    if (admission.evicted.empty())
+        return admission.value;
+    for (const MetricSpec& spec : metric_table()) {
+        const auto position = std::find(spec.labels.begin(), spec.labels.end(), label);
+        if (position == spec.labels.end())
+            continue;
+        const size_t index = size_t(position - spec.labels.begin());
+        std::erase_if(series_[size_t(spec.id)],
+                      [&](const auto& entry) { return entry.first[index] == admission.evicted; });
+    }
+    return admission.value;
+}
+
+void MetricsRegistry::observe_conn(const ConnRecord& record)
+{
+    const std::string peer = admitted(peers_, "peer", peer_label(record), record.ts_ns);
+    const std::string process = admitted(processes_, "process", record.comm, record.ts_ns);
+    add(MetricId::connections_closed, {peer, process, close_name(record.close)}, 1);
+    if (record.time_wait)
+        add(MetricId::time_wait_closes, {peer, process}, 1);
+    if (record.observed_open && record.handshake_us > 0)
+        observe_histogram(MetricId::handshake_seconds, {peer, process, role_name(record.role)},
+                          double(record.handshake_us) / 1e6);
+}
+
+void MetricsRegistry::observe(const Record& record)
+{
+    const std::lock_guard lock(mutex_);
+    if (const auto* conn = std::get_if<ConnRecord>(&record))
+        observe_conn(*conn);
+    // Connect errors are counted from the kernel's totals, which stay exact when events are lost.
+}
+
+void MetricsRegistry::set_totals(const Totals& totals, uint64_t connections_open)
+{
+    const std::lock_guard lock(mutex_);
+    set(MetricId::connections, {"active"}, double(totals.connections_active));
+    set(MetricId::connections, {"passive"}, double(totals.connections_passive));
+    set(MetricId::connections_open, {}, double(connections_open));
+    set(MetricId::retransmits, {"syn"}, double(totals.syn_retransmits));
+    set(MetricId::retransmits, {"other"}, double(totals.retransmits - std::min(totals.retransmits, totals.syn_retransmits)));
+    set(MetricId::resets, {"sent"}, double(totals.resets_sent));
+    set(MetricId::resets, {"received"}, double(totals.resets_received));
+    for (const auto& [error, count] : totals.connect_errors)
+        set(MetricId::connect_errors, {error}, double(count));
+    set(MetricId::events_lost, {}, double(totals.events_lost));
+}
+
+std::string MetricsRegistry::exposition() const
+{
+    const std::lock_guard lock(mutex_);
+    std::string text;
+    for (const MetricSpec& spec : metric_table()) {
+        text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", spec.name, spec.help, spec.name, metric_type_name(spec.type));
+        for (const auto& [values, s] : series_[size_t(spec.id)]) {
+            if (spec.type != MetricType::histogram) {
+                text += fmt::format("{}{} {}\n", spec.name, labels_text(spec, values), number_text(s.value));
+                continue;
+            }
+            uint64_t cumulative = 0;
+            for (size_t i = 0; i < spec.buckets.size(); ++i) {
+                cumulative += s.bucket_counts[i];
+                text += fmt::format("{}_bucket{} {}\n", spec.name,
+                                    labels_text(spec, values, "le", number_text(spec.buckets[i])), cumulative);
+            }
+            text += fmt::format("{}_bucket{} {}\n", spec.name, labels_text(spec, values, "le", "+Inf"), s.count);
+            text += fmt::format("{}_sum{} {}\n", spec.name, labels_text(spec, values), number_text(s.sum));
+            text += fmt::format("{}_count{} {}\n", spec.name, labels_text(spec, values), s.count);
+        }
+    }
+    return text;
+}
+
+}  // namespace connscope
