@@ -55,7 +55,9 @@ int check_command(const CheckOptions& options)
     const Features features = probe_features();
     std::vector<SignalMechanism> signals;
     std::string load_error;
-    if (features.btf && features.ringbuf) {
+    if (!features.bpf_permitted) {
+        load_error = "not permitted to load BPF programs (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)";
+    } else if (features.btf && features.ringbuf) {
         try {
             signals = ConnProbes(options.probes, features, Filters{}).signals();
         } catch (const UserError& e) {

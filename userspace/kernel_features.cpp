@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -17,8 +18,9 @@ namespace {
 
 using BtfPtr = std::unique_ptr<btf, decltype(&btf__free)>;
 
-// Loads "r0 = 0; exit" as a program of the given kind; true when the kernel accepts it.
-bool program_loads(bpf_prog_type type, bpf_attach_type attach, uint32_t attach_btf_id)
+// Loads "r0 = 0; exit" as a program of the given kind: 0 when the kernel accepts it, else errno.
+int program_load_error(bpf_prog_type type, bpf_attach_type attach = bpf_attach_type(0),
+                       uint32_t attach_btf_id = 0)
 {
     const bpf_insn insns[] = {
         {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
@@ -27,9 +29,14 @@ bool program_loads(bpf_prog_type type, bpf_attach_type attach, uint32_t attach_b
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach, .attach_btf_id = attach_btf_id);
     const int fd = bpf_prog_load(type, nullptr, "GPL", insns, 2, &opts);
     if (fd < 0)
-        return false;
+        return errno;
     close(fd);
-    return true;
+    return 0;
+}
+
+bool program_loads(bpf_prog_type type, bpf_attach_type attach, uint32_t attach_btf_id)
+{
+    return program_load_error(type, attach, attach_btf_id) == 0;
 }
 
 bool path_exists(const char* path) { return access(path, F_OK) == 0; }
@@ -73,6 +80,8 @@ Features probe_features()
     Features f;
     BtfPtr vmlinux(btf__load_vmlinux_btf(), &btf__free);
     f.btf = vmlinux != nullptr;
+    // Without the capabilities every probe below fails as if the kernel lacked the feature.
+    f.bpf_permitted = program_load_error(BPF_PROG_TYPE_RAW_TRACEPOINT) != EPERM;
     f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
     f.raw_tp = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, nullptr) == 1;
     const int state_tp = btf_id(vmlinux.get(), "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF);

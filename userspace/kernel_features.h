@@ -8,6 +8,7 @@ namespace connscope {
 
 struct Features {
     bool btf = false;             // /sys/kernel/btf/vmlinux loads
+    bool bpf_permitted = false;   // this process may load tracing programs (CAP_BPF + CAP_PERFMON)
     bool ringbuf = false;         // BPF_MAP_TYPE_RINGBUF (5.8)
     bool tp_btf = false;          // BTF-typed raw tracepoints (5.5)
     bool raw_tp = false;          // raw tracepoints (4.17)

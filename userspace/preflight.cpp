@@ -22,6 +22,9 @@ void require_root()
 
 void require_runnable(const Features& features)
 {
+    if (!features.bpf_permitted)
+        throw UserError("not permitted to load BPF programs: connscope needs CAP_BPF and CAP_PERFMON "
+                        "(or CAP_SYS_ADMIN)");
     if (!features.btf)
         throw UserError("this kernel has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y); "
                         "connscope needs it to read kernel structures");

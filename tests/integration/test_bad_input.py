@@ -42,6 +42,13 @@ class BadInputTest(unittest.TestCase):
                                          BINARY, *command], capture_output=True, text=True, timeout=30)
                 self.assert_one_line_error(result, 1, "root")
 
+    def test_root_without_bpf_capabilities(self):
+        for command in (["check"], ["run", "--duration", "1"]):
+            with self.subTest(command=command):
+                result = subprocess.run(["setpriv", "--bounding-set", "-bpf,-perfmon,-sys_admin", BINARY,
+                                         *command], capture_output=True, text=True, timeout=30)
+                self.assert_one_line_error(result, 1, "CAP_BPF")
+
     def test_netns_that_is_not_a_namespace(self):
         self.assert_one_line_error(connscope("--netns", "/etc/hostname", "--duration", "1"), 1,
                                    "not a network namespace")
