@@ -18,6 +18,12 @@ struct ProbeSettings {
     uint32_t max_connections = 65536;
 };
 
+struct HttpOptions {
+    bool enabled = true;
+    uint32_t capture_bytes = 512;
+    bool keep_query = false;
+};
+
 struct RunOptions {
     Format format = Format::automatic;
     std::string output;  // empty: stdout
@@ -27,6 +33,7 @@ struct RunOptions {
     uint32_t pid = 0;
     uint16_t port = 0;
     ProbeSettings probes;
+    HttpOptions http;
 };
 
 struct CheckOptions {

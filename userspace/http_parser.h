@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "records.h"
+
 namespace connscope {
 
 enum class Protocol { unknown, http1, http2, tls, other };
@@ -22,9 +24,6 @@ struct DataChunk {
     std::string_view tail;     // its last bytes, after the prefix (may be empty)
     uint64_t ts_ns = 0;        // when the application handed the data over or got it
 };
-
-// Why a transaction ended, when it did not end with its complete response.
-enum class TransactionEnd { complete, connection_closed, capture_lost };
 
 struct Transaction {
     std::string method;

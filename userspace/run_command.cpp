@@ -6,6 +6,9 @@
 #include <memory>
 
 #include "conn_table.h"
+#include "http_events.h"
+#include "http_probes.h"
+#include "http_table.h"
 #include "json_sink.h"
 #include "output.h"
 #include "preflight.h"
@@ -62,13 +65,24 @@ int run_command(const RunOptions& options)
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
-    RingReader reader(probes.events_fd(), [&table](std::span<const std::byte> bytes) {
-        if (auto event = decode_event(bytes))
+    std::unique_ptr<HttpProbes> http_probes;
+    if (options.http.enabled)
+        http_probes = std::make_unique<HttpProbes>(probes, options.http, filters);
+    HttpTable http(options.http.keep_query, realtime_offset);
+    RingReader reader(probes.events_fd(), [&table, &http](std::span<const std::byte> bytes) {
+        if (auto data = decode_http_event(bytes)) {
+            http.apply(*data);
+        } else if (auto event = decode_event(bytes)) {
             table.apply(*event);
+            if (const auto* retransmit = std::get_if<retransmit_event>(&*event))
+                http.on_retransmit(*retransmit);
+        }
     });
 
     install_signal_handlers();
     probes.attach();
+    if (http_probes)
+        http_probes->attach();
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         start.hooks.push_back({signal.signal, signal.mechanism});
@@ -77,16 +91,21 @@ int run_command(const RunOptions& options)
 
     const uint64_t started_ns = clock_ns(CLOCK_MONOTONIC);
     uint64_t connections_closed = 0;
-    auto emit = [&](const std::vector<Record>& records) {
-        for (const Record& record : records) {
-            connections_closed += std::holds_alternative<ConnRecord>(record);
+    auto emit = [&](std::vector<Record> records) {
+        for (Record& record : records) {
+            if (auto* conn = std::get_if<ConnRecord>(&record)) {
+                ++connections_closed;
+                for (const Record& transaction : http.close(*conn))
+                    out.write(sink->record(transaction));
+            }
             out.write(sink->record(record));
         }
     };
     auto summary = [&](bool final) {
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         return SummaryRecord{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
-                             probes.read_totals(), table.open_connections(), connections_closed};
+                             probes.read_totals(), table.open_connections(), connections_closed,
+                             http.transactions(), http.status_classes()};
     };
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
@@ -95,7 +114,10 @@ int run_command(const RunOptions& options)
     while (!stop_requested) {
         reader.poll(poll_timeout_ms);
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        emit(http.take_finished(table));
         emit(table.take_finished(now, close_grace_ns));
+        if (http_probes)
+            http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
@@ -105,8 +127,11 @@ int run_command(const RunOptions& options)
             break;
     }
 
+    if (http_probes)
+        http_probes->detach();
     probes.detach();
     reader.drain();
+    emit(http.take_finished(table));
     emit(table.take_all_finished());
     out.write(sink->summary(summary(true)));
     out.flush();
