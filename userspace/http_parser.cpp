@@ -182,7 +182,7 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
     std::string_view prefix = chunk.prefix;
     if (protocol_ == Protocol::unknown) {
         if (detect_buffer_.empty())
-            detect_ts_ = chunk.ts_ns;
+            detect_ts_ = chunk.first_byte_ns;
         detect(chunk);
         if (protocol_ != Protocol::http1)
             return;
@@ -190,27 +190,27 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
         held = std::move(detect_buffer_);
         detect_buffer_.clear();
         const size_t earlier = held.size() - chunk.prefix.size();
-        consume(chunk.direction, std::string_view(held).substr(0, earlier), detect_ts_, done);
+        consume(chunk.direction, std::string_view(held).substr(0, earlier), detect_ts_, detect_ts_, done);
         prefix = std::string_view(held).substr(earlier);
     }
     const uint64_t captured = std::min<uint64_t>(chunk.bytes, prefix.size() + chunk.tail.size());
-    consume(chunk.direction, prefix, chunk.ts_ns, done);
+    consume(chunk.direction, prefix, chunk.first_byte_ns, chunk.last_byte_ns, done);
     if (!stopped_ && chunk.bytes > captured)
-        skip(chunk.direction, chunk.bytes - captured, chunk.ts_ns, done);
+        skip(chunk.direction, chunk.bytes - captured, chunk.last_byte_ns, done);
     if (!stopped_)
-        consume(chunk.direction, chunk.tail, chunk.ts_ns, done);
+        consume(chunk.direction, chunk.tail, chunk.first_byte_ns, chunk.last_byte_ns, done);
     if (!stopped_)
-        end_of_write(chunk.direction, chunk.ts_ns, done);
+        end_of_write(chunk.direction, chunk.last_byte_ns, done);
 }
 
-void HttpStream::consume(DataDirection direction, std::string_view data, uint64_t ts,
+void HttpStream::consume(DataDirection direction, std::string_view data, uint64_t first_ts, uint64_t ts,
                          std::vector<Transaction>& done)
 {
     while (!data.empty() && !stopped_) {
         Reader& r = reader(direction);
         if (!r.in_body) {
             if (r.head.empty())
-                r.head_start_ns = ts;
+                r.head_start_ns = first_ts;
             const size_t used = feed_head(r, data);
             data.remove_prefix(used);
             if (stopped_ || !r.in_body)
@@ -460,8 +460,8 @@ void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
-    r.head.clear();
     start_body(r, chunked(*head), length, false);
+    r.head.clear();
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(requests_, ts, done);
 }
@@ -490,7 +490,6 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
         tx.response_start_ns = r.head_start_ns;
     tx.resp_bytes += r.head.size();
     tx.response_end_ns = ts;
-    r.head.clear();
     if (status == 101) {
         tx.status = status;
         tx.keep_alive = false;
@@ -501,6 +500,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     }
     if (status < 200) {  // 100 Continue, 103 Early Hints: the final response follows
         r.in_body = false;
+        r.head.clear();
         return;
     }
     tx.status = status;
@@ -508,6 +508,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     const bool until_close = !bodyless && !chunked(*head) && !length;
     tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !until_close;
     start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close);
+    r.head.clear();
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(responses(), ts, done);
 }

@@ -22,7 +22,10 @@ struct DataChunk {
     uint64_t bytes = 0;        // all the syscall moved
     std::string_view prefix;   // its first bytes
     std::string_view tail;     // its last bytes, after the prefix (may be empty)
-    uint64_t ts_ns = 0;        // when the application handed the data over or got it
+    // When the application handed over its first byte (sent: the syscall's entry) and when it
+    // was done with the last (sent: the syscall's exit; received: both are the exit).
+    uint64_t first_byte_ns = 0;
+    uint64_t last_byte_ns = 0;
 };
 
 struct Transaction {
@@ -73,7 +76,8 @@ private:
     };
 
     void detect(const DataChunk& chunk);
-    void consume(DataDirection direction, std::string_view data, uint64_t ts, std::vector<Transaction>& done);
+    void consume(DataDirection direction, std::string_view data, uint64_t first_ts, uint64_t ts,
+                 std::vector<Transaction>& done);
     void skip(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done);
     void end_of_write(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);
     size_t feed_head(Reader& r, std::string_view data);

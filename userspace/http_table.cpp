@@ -47,8 +47,9 @@ void HttpTable::apply(const http_data_event& e)
     chunk.bytes = e.bytes;
     chunk.prefix = {reinterpret_cast<const char*>(e.data), captured};
     chunk.tail = {reinterpret_cast<const char*>(e.tail), tail_len};
-    // Sent data left the application when the syscall began; received data reached it at the end.
-    chunk.ts_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
+    // Sent data leaves the application during the syscall; received data reaches it at the end.
+    chunk.first_byte_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
+    chunk.last_byte_ns = e.hdr.ts_ns;
     conn.stream.feed(chunk, conn.done);
     if (conn.stream.stopped() && !conn.stop_reported) {
         conn.stop_reported = true;

@@ -22,7 +22,7 @@ std::vector<Transaction> run(HttpStream& stream, const std::vector<Write>& write
     std::vector<Transaction> done;
     uint64_t ts = 1000;
     for (const Write& w : writes) {
-        stream.feed({w.direction, w.bytes.size(), w.bytes, {}, ts}, done);
+        stream.feed({w.direction, w.bytes.size(), w.bytes, {}, ts, ts + 10}, done);
         ts += 1000;
     }
     if (close)
@@ -149,6 +149,7 @@ TEST_CASE("Expect: 100-continue: the interim response is counted, the final one 
     CHECK(t[0].req_bytes == head.size() + 3);
     CHECK(t[0].resp_bytes == cont.size() + final_resp.size());
     CHECK(t[0].response_start_ns == 2000);  // the 100's first byte
+    CHECK(t[0].request_sent_ns == 1010);
 }
 
 TEST_CASE("HTTP/1.0 keep-alive rules", "[http]")
@@ -177,6 +178,12 @@ TEST_CASE("HTTP/1.0 keep-alive rules", "[http]")
         REQUIRE(t.size() == 1);
         CHECK_FALSE(t[0].keep_alive);
     }
+    SECTION("an HTTP/1.0 response with a length to an HTTP/1.1 request")
+    {
+        const auto t = run({{Dir::sent, get1}, {Dir::received, "HTTP/1.0 200 OK\r\nServer: x\r\nContent-Length: 2\r\n\r\nok"}}, false);
+        REQUIRE(t.size() == 1);
+        CHECK_FALSE(t[0].keep_alive);
+    }
     SECTION("Connection: close from the server")
     {
         const auto t = run({{Dir::sent, get1}, {Dir::received, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"}}, false);
@@ -202,15 +209,15 @@ TEST_CASE("bodies beyond the captured prefix are counted, not seen", "[http]")
     HttpStream stream;
     std::vector<Transaction> done;
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
-    stream.feed({Dir::sent, get1.size(), get1, {}, 1}, done);
-    stream.feed({Dir::received, 65536, head + std::string(100, 'x'), "yyyy", 2}, done);
+    stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::received, 65536, head + std::string(100, 'x'), "yyyy", 2, 2}, done);
     CHECK(done.empty());
-    stream.feed({Dir::received, 1000000 + head.size() - 65536, "zz", "", 3}, done);
+    stream.feed({Dir::received, 1000000 + head.size() - 65536, "zz", "", 3, 3}, done);
     REQUIRE(done.size() == 1);
     CHECK(done[0].resp_bytes == 1000000 + head.size());
     CHECK(done[0].response_end_ns == 3);
-    stream.feed({Dir::sent, get1.size(), get1, {}, 4}, done);
-    stream.feed({Dir::received, resp1.size(), resp1, {}, 5}, done);
+    stream.feed({Dir::sent, get1.size(), get1, {}, 4, 4}, done);
+    stream.feed({Dir::received, resp1.size(), resp1, {}, 5, 5}, done);
     CHECK(done.size() == 2);
 }
 
@@ -219,9 +226,9 @@ TEST_CASE("a sendfile body (nothing captured) completes a Content-Length respons
     HttpStream stream;
     std::vector<Transaction> done;
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n";
-    stream.feed({Dir::received, get1.size(), get1, {}, 1}, done);
-    stream.feed({Dir::sent, head.size(), head, {}, 2}, done);
-    stream.feed({Dir::sent, 4096, "", "", 3}, done);
+    stream.feed({Dir::received, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::sent, head.size(), head, {}, 2, 2}, done);
+    stream.feed({Dir::sent, 4096, "", "", 3, 3}, done);
     REQUIRE(done.size() == 1);
     CHECK(done[0].resp_bytes == head.size() + 4096);
 }
@@ -231,9 +238,9 @@ TEST_CASE("a chunked body whose chunk sizes were not captured ends at its termin
     HttpStream stream;
     std::vector<Transaction> done;
     const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-    stream.feed({Dir::sent, get1.size(), get1, {}, 1}, done);
-    stream.feed({Dir::received, head.size() + 9000, head + "2000\r\nxxxx", "xxxx\r\n10\r\nabcdef", 2}, done);
-    stream.feed({Dir::received, 3000, "abcdefgh", "xxxxxxx\r\n0\r\n\r\n", 3}, done);
+    stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::received, head.size() + 9000, head + "2000\r\nxxxx", "xxxx\r\n10\r\nabcdef", 2, 2}, done);
+    stream.feed({Dir::received, 3000, "abcdefgh", "xxxxxxx\r\n0\r\n\r\n", 3, 3}, done);
     REQUIRE(done.size() == 1);
     CHECK(done[0].resp_bytes == head.size() + 12000);
     CHECK(done[0].end == TransactionEnd::complete);
@@ -243,7 +250,7 @@ TEST_CASE("a head longer than the captured prefix stops parsing", "[http]")
 {
     HttpStream stream;
     std::vector<Transaction> done;
-    stream.feed({Dir::sent, 5000, "GET / HTTP/1.1\r\nCookie: aaaa", "", 1}, done);
+    stream.feed({Dir::sent, 5000, "GET / HTTP/1.1\r\nCookie: aaaa", "", 1, 1}, done);
     CHECK(stream.stopped());
     CHECK(stream.protocol() == Protocol::http1);
     stream.close(done);
