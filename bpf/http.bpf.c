@@ -32,8 +32,8 @@ const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
 #define NR_SENDMSG 46
 #define NR_RECVMSG 47
 
-/* iovecs past this many are counted, not captured. */
-#define HTTP_IOV_MAX 8
+/* iovecs past this many are counted, not captured (nginx writes up to 64 at once). */
+#define HTTP_IOV_MAX 64
 
 enum buffer_kind {
 	BUFFER_PLAIN = 1,
@@ -213,32 +213,54 @@ static __always_inline __u32 copy_segment(struct http_scratch *s, const __u8 *ba
 	return copied;
 }
 
+struct iov_walk {
+	struct http_scratch *s;
+	const struct iovec *iov;
+	__u64 iovcnt;
+	__u64 total;
+	__u64 seen;
+	__u32 prefix;
+	__u32 copied;
+};
+
+/* One iovec per bpf_loop() step: an unrolled loop over 64 would not pass the verifier. */
+static long iov_step(__u64 index, struct iov_walk *walk)
+{
+	struct iovec segment;
+	__u64 len;
+
+	if (index >= walk->iovcnt || walk->seen >= walk->total)
+		return 1;
+	if (bpf_probe_read_user(&segment, sizeof(segment), &walk->iov[index]))
+		return 1;
+	len = segment.iov_len < walk->total - walk->seen ? segment.iov_len : walk->total - walk->seen;
+	if (walk->seen < walk->prefix && walk->copied != walk->seen)
+		return 1; /* a segment failed to copy: what follows would not be contiguous */
+	/* Only the segments holding the prefix or the tail are read. */
+	if (walk->seen < walk->prefix || walk->seen + len == walk->total)
+		walk->copied += copy_segment(walk->s, segment.iov_base, len, walk->seen, walk->total,
+					     walk->prefix);
+	walk->seen += len;
+	return 0;
+}
+
 static __always_inline __u32 copy_buffer(struct http_scratch *s, const struct http_args *args,
 					 __u64 total, __u32 prefix)
 {
-	const struct iovec *iov = (const struct iovec *)args->buffer;
-	__u64 seen = 0;
-	__u32 copied = 0;
+	struct iov_walk walk = {
+		.s = s,
+		.iov = (const struct iovec *)args->buffer,
+		.iovcnt = args->iovcnt,
+		.total = total,
+		.prefix = prefix,
+	};
 
 	if (args->kind == BUFFER_PLAIN)
 		return copy_segment(s, (const __u8 *)args->buffer, total, 0, total, prefix);
-	for (int i = 0; i < HTTP_IOV_MAX; i++) {
-		struct iovec segment;
-		__u64 len;
-
-		if (i >= args->iovcnt || seen >= total)
-			break;
-		if (bpf_probe_read_user(&segment, sizeof(segment), &iov[i]))
-			break;
-		len = segment.iov_len < total - seen ? segment.iov_len : total - seen;
-		if (seen < prefix && copied != seen)
-			break; /* a segment failed to copy: what follows would not be contiguous */
-		copied += copy_segment(s, segment.iov_base, len, seen, total, prefix);
-		seen += len;
-	}
-	if (seen < total)
+	bpf_loop(HTTP_IOV_MAX, iov_step, &walk, 0);
+	if (walk.seen < total)
 		s->e.tail_len = 0;
-	return copied;
+	return walk.copied;
 }
 
 static __always_inline int handle_exit(long ret, bool btf)

@@ -196,7 +196,7 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
     const uint64_t captured = std::min<uint64_t>(chunk.bytes, prefix.size() + chunk.tail.size());
     consume(chunk.direction, prefix, chunk.first_byte_ns, chunk.last_byte_ns, done);
     if (!stopped_ && chunk.bytes > captured)
-        skip(chunk.direction, chunk.bytes - captured, chunk.last_byte_ns, done);
+        skip(chunk.direction, chunk.bytes - captured, !chunk.tail.empty(), chunk.last_byte_ns, done);
     if (!stopped_)
         consume(chunk.direction, chunk.tail, chunk.first_byte_ns, chunk.last_byte_ns, done);
     if (!stopped_)
@@ -238,7 +238,8 @@ void HttpStream::consume(DataDirection direction, std::string_view data, uint64_
 }
 
 // Bytes that were not captured: counted where the framing says they belong.
-void HttpStream::skip(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done)
+void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows, uint64_t ts,
+                      std::vector<Transaction>& done)
 {
     Reader& r = reader(direction);
     if (!r.in_body) {
@@ -263,9 +264,12 @@ void HttpStream::skip(DataDirection direction, uint64_t count, uint64_t ts, std:
             r.remaining -= count;
             if (r.remaining == 0)
                 r.chunk = ChunkState::data_cr;
-        } else {
+        } else if (tail_follows) {
             r.chunk = ChunkState::lost;
             r.recent.clear();
+        } else {  // without the write's last bytes the body's end cannot be found
+            stop(Protocol::http1);
+            lost_ = true;
         }
         return;
     case Body::until_close:

@@ -78,7 +78,7 @@ private:
     void detect(const DataChunk& chunk);
     void consume(DataDirection direction, std::string_view data, uint64_t first_ts, uint64_t ts,
                  std::vector<Transaction>& done);
-    void skip(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done);
+    void skip(DataDirection direction, uint64_t count, bool tail_follows, uint64_t ts, std::vector<Transaction>& done);
     void end_of_write(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);
     size_t feed_head(Reader& r, std::string_view data);
     size_t feed_chunked(Reader& r, std::string_view data);

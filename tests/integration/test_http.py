@@ -124,8 +124,13 @@ class HttpTest(unittest.TestCase):
         for c, t in zip(clients, transfers):
             self.assertEqual(c["comm"], "curl")
             self.assertEqual(c["end"], "complete")
+            # curl marks pretransfer only after some work past its send() (hundreds of µs
+            # on a busy machine), so it can only be shorter than ours by that much; where
+            # the server takes its time (/delay/) that lag is small beside ttfb and the two agree.
             tolerance = max(0.1 * t["ttfb_us"], 200)
-            self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
+            self.assertLess(t["ttfb_us"], c["ttfb_us"] + tolerance, f"ttfb {c} vs curl {t}")
+            if t["ttfb_us"] >= 10_000:
+                self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
         self.check_seq(clients)
 
     def test_curl_reuses_a_connection_for_several_urls(self):
@@ -134,7 +139,7 @@ class HttpTest(unittest.TestCase):
             try:
                 urls = [f"http://127.0.0.1:{NGINX_PORT}/{p}" for p in
                         ("index.html", "big.bin", "dyn?secret=1", "missing", "missing-dyn", "proxy/size/5000",
-                         "proxy/chunked/20000", "proxy/status/204", "index.html")]
+                         "proxy/chunked/20000", "proxy/status/204", "proxy/delay/30", "index.html")]
                 with Connscope("--netns", ns.path) as cs:
                     transfers = curl(ns, *urls)
             finally:
@@ -142,10 +147,10 @@ class HttpTest(unittest.TestCase):
         http = cs.of_type("http")
         clients = by_role(http, "client", NGINX_PORT)
         self.check_curl(transfers, clients, ["GET"] * len(urls))
-        self.assertEqual([t["status"] for t in transfers], [200, 200, 200, 404, 404, 200, 200, 204, 200])
+        self.assertEqual([t["status"] for t in transfers], [200, 200, 200, 404, 404, 200, 200, 204, 200, 200])
         self.assertEqual(sum(t["new"] for t in transfers), 1)
         self.assertEqual(clients[2]["path"], "/dyn")
-        self.assertEqual(clients[1]["resp_bytes"] - clients[0]["resp_bytes"], 200_000 - len("<html>hello</html>\n"))
+        self.assertGreater(clients[1]["resp_bytes"], 200_000)
         # nginx's side of the same transactions (the file went out with sendfile).
         servers_side = by_role(http, "server", NGINX_PORT)
         self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
@@ -155,9 +160,9 @@ class HttpTest(unittest.TestCase):
         # The proxied requests: nginx as a client of python, python as its server.
         upstream_clients = by_role(http, "client", PYTHON_PORT)
         upstream_servers = by_role(http, "server", PYTHON_PORT)
-        self.assertEqual([u["path"] for u in upstream_clients], ["/size/5000", "/chunked/20000", "/status/204"])
-        self.assertEqual([u["status"] for u in upstream_servers], [200, 200, 204])
-        self.assertEqual([u["comm"] for u in upstream_clients], ["nginx"] * 3)
+        self.assertEqual([u["path"] for u in upstream_clients], ["/size/5000", "/chunked/20000", "/status/204", "/delay/30"])
+        self.assertEqual([u["status"] for u in upstream_servers], [200, 200, 204, 200])
+        self.assertEqual([u["comm"] for u in upstream_clients], ["nginx"] * 4)
         conns = [c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == NGINX_PORT]
         self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conns], [("http1", len(urls))])
         self.assertEqual(cs.summary["http_transactions"], len(http))
@@ -168,7 +173,7 @@ class HttpTest(unittest.TestCase):
             try:
                 with Connscope("--netns", ns.path, "--http-query") as cs:
                     old = curl(ns, "--http1.0", *[f"http://127.0.0.1:{NGINX_PORT}/dyn?n={i}" for i in range(3)])
-                    head = curl(ns, "-I", f"http://127.0.0.1:{NGINX_PORT}/big.bin", f"http://127.0.0.1:{NGINX_PORT}/index.html")
+                    head = curl(ns, "-I", f"http://127.0.0.1:{NGINX_PORT}/big.bin", f"http://127.0.0.1:{NGINX_PORT}/proxy/delay/20")
             finally:
                 servers.stop()
         clients = by_role(cs.of_type("http"), "client", NGINX_PORT)
@@ -176,6 +181,7 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([c["version"] for c in clients], ["HTTP/1.0"] * 3 + ["HTTP/1.1"] * 2)
         self.assertEqual([c["keep_alive"] for c in clients], [False, False, False, True, True])
         self.assertEqual([c["path"] for c in clients[:3]], [f"/dyn?n={i}" for i in range(3)])
+        self.assertEqual([c["status"] for c in clients], [200] * 5)
         self.assertTrue(all(t["new"] for t in old))
 
     def test_python_http_server_10_and_11(self):
@@ -183,7 +189,7 @@ class HttpTest(unittest.TestCase):
             with self.subTest(version=version), NetNs("http-py") as ns:
                 servers = Servers(ns, python_version=version)
                 try:
-                    paths = ["size/100", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
+                    paths = ["size/100", "delay/20", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
                     with Connscope("--netns", ns.path) as cs:
                         transfers = curl(ns, *[f"http://127.0.0.1:{PYTHON_PORT}/{p}" for p in paths])
                 finally:

@@ -246,6 +246,20 @@ TEST_CASE("a chunked body whose chunk sizes were not captured ends at its termin
     CHECK(done[0].end == TransactionEnd::complete);
 }
 
+TEST_CASE("a chunked body with bytes lost and no tail stops parsing", "[http]")
+{
+    HttpStream stream;
+    std::vector<Transaction> done;
+    const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::received, head.size() + 9000, head + "10\r\n0123456789abcdef\r\n2000\r\nxx", "", 2, 2}, done);
+    CHECK(stream.stopped());
+    stream.close(done);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].end == TransactionEnd::capture_lost);
+    CHECK(done[0].status == 200);
+}
+
 TEST_CASE("a head longer than the captured prefix stops parsing", "[http]")
 {
     HttpStream stream;

@@ -5,8 +5,10 @@
 GET/HEAD /size/N    N bytes with Content-Length
 GET /chunked/N      N bytes in 1000-byte chunks (HTTP/1.1 only)
 GET /status/CODE    an empty response with that status
+GET /delay/MS       a short response after MS milliseconds
 """
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -26,6 +28,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if kind == "delay":
+            time.sleep(value / 1000)
+            value = 10
         body = b"x" * value
         self.send_response(200)
         if kind == "chunked":
