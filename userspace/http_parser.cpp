@@ -289,21 +289,27 @@ void HttpStream::end_of_write(DataDirection direction, uint64_t ts, std::vector<
 size_t HttpStream::feed_head(Reader& r, std::string_view data)
 {
     size_t used = 0;
-    for (char c : data) {
-        ++used;
-        if (r.head.empty() && (c == '\r' || c == '\n'))
-            continue;  // empty lines before a message are allowed and ignored
-        r.head.push_back(c);
-        if (r.head.ends_with("\r\n\r\n") || r.head.ends_with("\n\n")) {
-            r.in_body = true;
-            return used;
-        }
-        if (r.head.size() > max_head_bytes) {
-            stop(Protocol::other);
-            return used;
-        }
+    if (r.head.empty()) {  // empty lines before a message are allowed and ignored
+        used = std::min(data.find_first_not_of("\r\n"), data.size());
+        data.remove_prefix(used);
     }
-    return used;
+    // The end of the head may straddle the previous piece: search from a little before it.
+    const size_t resume = r.head.size() >= 3 ? r.head.size() - 3 : 0;
+    r.head.append(data);
+    const std::string_view head = r.head;
+    size_t end = head.find("\r\n\r\n", resume);
+    end = end == std::string_view::npos ? end : end + 4;
+    if (const size_t bare = head.find("\n\n", resume); bare != std::string_view::npos && bare + 2 < end)
+        end = bare + 2;
+    if (end == std::string_view::npos) {
+        if (r.head.size() > max_head_bytes)
+            stop(Protocol::other);
+        return used + data.size();
+    }
+    const size_t taken = data.size() - (r.head.size() - end);
+    r.head.resize(end);
+    r.in_body = true;
+    return used + taken;
 }
 
 size_t HttpStream::feed_chunked(Reader& r, std::string_view data)

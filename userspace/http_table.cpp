@@ -34,12 +34,17 @@ uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns) { return from_ns && to_ns 
 
 void HttpTable::apply(const http_data_event& e)
 {
-    Connection& conn = connections_[e.hdr.cookie];
-    conn.pid = e.owner.pid;
-    conn.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
-    conn.local = {address_text(e.flow.family, e.flow.saddr), e.flow.sport};
-    conn.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
-    conn.sock_ino = e.sock_ino;
+    auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
+    Connection& conn = it->second;
+    if (inserted) {
+        conn.local = {address_text(e.flow.family, e.flow.saddr), e.flow.sport};
+        conn.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
+        conn.sock_ino = e.sock_ino;
+    }
+    if (conn.pid != e.owner.pid || inserted) {
+        conn.pid = e.owner.pid;
+        conn.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
+    }
     const uint32_t captured = std::min<uint32_t>(e.captured, sizeof(e.data));
     const uint32_t tail_len = std::min<uint32_t>(e.tail_len, sizeof(e.tail));
     DataChunk chunk;
