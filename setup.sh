@@ -10,7 +10,8 @@ fi
 
 build_packages=(cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
                 libcli11-dev nlohmann-json3-dev catch2 libcpp-httplib-dev libfmt-dev)
-test_packages=(python3 iproute2 nftables util-linux procps prometheus python3-jsonschema python3-yaml systemd)
+test_packages=(python3 iproute2 nftables util-linux procps prometheus python3-jsonschema python3-yaml systemd
+               nginx wrk curl)
 
 install_missing() {
     local missing=()

@@ -94,6 +94,12 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     app.add_option("--max-processes", run.label_limits.max_processes,
                    "Process names with metric series of their own; the rest are counted as \"other\"")
         ->check(CLI::Range(1u, 10000u));
+    bool no_http = false;
+    app.add_flag("--no-http", no_http, "Do not capture HTTP/1.x transactions");
+    app.add_option("--http-capture-bytes", run.http.capture_bytes,
+                   "Bytes copied from the start of each socket read/write to parse HTTP heads")
+        ->check(CLI::Range(64u, 1024u));
+    app.add_flag("--http-query", run.http.keep_query, "Keep the query string in http records' path");
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");
     run_cmd->fallthrough();
@@ -138,6 +144,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         run.metrics_address = parse_listen_address(metrics_address);
     run.format = format == "auto" ? Format::automatic : formats.at(format);
     run.probes.mechanism = mechanisms.at(mechanism);
+    run.http.enabled = !no_http;
     return RunCommand{run};
 }
 

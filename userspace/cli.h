@@ -22,6 +22,12 @@ struct ProbeSettings {
     uint32_t max_connections = 65536;
 };
 
+struct HttpOptions {
+    bool enabled = true;
+    uint32_t capture_bytes = 512;
+    bool keep_query = false;
+};
+
 struct RunOptions {
     Format format = Format::automatic;
     std::string output;  // empty: stdout
@@ -34,6 +40,7 @@ struct RunOptions {
     ProbeSettings probes;
     std::optional<ListenAddress> metrics_address;
     LabelLimits label_limits;
+    HttpOptions http;
 };
 
 struct CheckOptions {

@@ -214,6 +214,30 @@ void ConnTable::on_connect_error(const connect_error_event& e)
     ready_.push_back(std::move(r));
 }
 
+uint64_t ConnTable::handshake_us(const Connection& conn)
+{
+    const ConnRecord& r = conn.record;
+    if (!conn.established || !r.observed_open)
+        return 0;
+    if (r.role == Role::client)
+        return (conn.established_ns - conn.start_ns) / ns_per_us;
+    if (conn.first_synack_retransmit_ns)
+        return (conn.established_ns - conn.first_synack_retransmit_ns + initial_rto_ns) / ns_per_us;
+    return conn.srtt_at_established_us;
+}
+
+std::optional<ConnView> ConnTable::view(uint64_t cookie) const
+{
+    const Connection* conn = nullptr;
+    if (auto it = open_.find(cookie); it != open_.end())
+        conn = &it->second;
+    else if (auto closed = closing_.find(cookie); closed != closing_.end())
+        conn = &closed->second;
+    if (!conn)
+        return std::nullopt;
+    return ConnView{conn->record.observed_open, handshake_us(*conn)};
+}
+
 Record ConnTable::complete(Connection& conn) const
 {
     ConnRecord r = std::move(conn.record);
@@ -223,15 +247,7 @@ Record ConnTable::complete(Connection& conn) const
     r.close_state = tcp_state_name(conn.close_from);
     if (conn.sk_err)
         r.error = errno_name(conn.sk_err);
-    if (conn.established && r.observed_open) {
-        if (r.role == Role::client)
-            r.handshake_us = (conn.established_ns - conn.start_ns) / ns_per_us;
-        else if (conn.first_synack_retransmit_ns)
-            r.handshake_us =
-                (conn.established_ns - conn.first_synack_retransmit_ns + initial_rto_ns) / ns_per_us;
-        else
-            r.handshake_us = conn.srtt_at_established_us;
-    }
+    r.handshake_us = handshake_us(conn);
     if (conn.accept_ns && conn.established_ns)
         r.accept_wait_us = (conn.accept_ns - std::min(conn.accept_ns, conn.established_ns)) / ns_per_us;
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +12,12 @@
 #include "records.h"
 
 namespace connscope {
+
+// What other tables need to know of a connection still open.
+struct ConnView {
+    bool observed_open = false;
+    uint64_t handshake_us = 0;
+};
 
 class ConnTable {
 public:
@@ -25,6 +32,7 @@ public:
     std::vector<Record> take_all_finished();
 
     size_t open_connections() const { return open_.size(); }
+    std::optional<ConnView> view(uint64_t cookie) const;
 
 private:
     struct Connection {
@@ -59,6 +67,7 @@ private:
     void finish(uint64_t cookie, Connection& conn, const state_event& e);
     void complete_closing(uint64_t cookie);
     Record complete(Connection& conn) const;
+    static uint64_t handshake_us(const Connection& conn);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
     static FlowKey flow_key(const flow& f);
 

@@ -61,6 +61,8 @@ json conn_json(const ConnRecord& r)
         {"error", optional_text(r.error)},
         {"time_wait", r.time_wait},
         {"observed_open", r.observed_open},
+        {"protocol", r.protocol},
+        {"http_transactions", r.http_transactions},
     };
 }
 
@@ -165,6 +167,51 @@ json port_warning_json(const PortWarningRecord& r)
     };
 }
 
+const char* end_name(const HttpRecord& r)
+{
+    switch (r.end) {
+    case TransactionEnd::complete:
+        return "complete";
+    case TransactionEnd::capture_lost:
+        return "capture_lost";
+    case TransactionEnd::connection_closed:
+        return close_name(r.close);
+    }
+    return "unknown";
+}
+
+json http_json(const HttpRecord& r)
+{
+    return json{
+        {"type", "http"},
+        {"ts", r.ts_ns},
+        {"cookie", r.cookie},
+        {"pid", r.pid},
+        {"comm", r.comm},
+        {"role", role_name(r.role)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"raddr", r.remote.address},
+        {"rport", r.remote.port},
+        {"method", optional_text(r.method)},
+        {"path", optional_text(r.path)},
+        {"host", optional_text(r.host)},
+        {"version", optional_text(r.version)},
+        {"status", r.status},
+        {"req_bytes", r.req_bytes},
+        {"resp_bytes", r.resp_bytes},
+        {"seq", r.seq},
+        {"new_connection", r.new_connection},
+        {"handshake_us", r.handshake_us},
+        {"ttfb_us", r.ttfb_us},
+        {"duration_us", r.duration_us},
+        {"keep_alive", r.keep_alive},
+        {"truncated", r.truncated},
+        {"end", end_name(r)},
+        {"retransmits", r.retransmits},
+    };
+}
+
 std::string line(const json& object) { return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 }  // namespace
@@ -190,8 +237,10 @@ json record_json(const Record& record)
                 return timewait_json(r);
             else if constexpr (std::is_same_v<T, PortsRecord>)
                 return ports_json(r);
-            else
+            else if constexpr (std::is_same_v<T, PortWarningRecord>)
                 return port_warning_json(r);
+            else
+                return http_json(r);
         },
         record);
 }
@@ -202,6 +251,9 @@ json summary_json(const SummaryRecord& s)
     json errors = json::object();
     for (const auto& [name, count] : t.connect_errors)
         errors[name] = count;
+    json status_classes = json::object();
+    for (const auto& [name, count] : s.http_status_classes)
+        status_classes[name] = count;
     return json{
         {"type", s.final ? "summary" : "interval"},
         {"ts", s.ts_ns},
@@ -216,6 +268,8 @@ json summary_json(const SummaryRecord& s)
         {"resets_received", t.resets_received},
         {"connect_errors", errors},
         {"events_lost", t.events_lost},
+        {"http_transactions", s.http_transactions},
+        {"http_status", status_classes},
     };
 }
 

@@ -140,6 +140,14 @@ void ConnProbes::detach() { conn_bpf__detach(skel_.get()); }
 
 int ConnProbes::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 
+int ConnProbes::map_fd(const char* name) const
+{
+    const bpf_map* map = bpf_object__find_map_by_name(skel_->obj, name);
+    return map ? bpf_map__fd(map) : -1;
+}
+
+uint64_t ConnProbes::key_salt() const { return skel_->rodata->key_salt; }
+
 Totals ConnProbes::read_totals() const
 {
     const int cpus = libbpf_num_possible_cpus();

@@ -34,6 +34,9 @@ public:
     AttachKind kind() const { return kind_; }
     const std::vector<SignalMechanism>& signals() const { return signals_; }
     int events_fd() const;
+    // A map of the loaded object by name, or -1: other probe families share these.
+    int map_fd(const char* name) const;
+    uint64_t key_salt() const;
     Totals read_totals() const;
 
 private:

@@ -46,6 +46,8 @@ struct ConnRecord {
     std::string close_state;  // the state the connection left for CLOSE
     std::string error;         // the socket error it ended with, if any
     bool time_wait = false;
+    std::string protocol = "unknown";  // http1, http2, tls, other; unknown when no data was seen
+    uint64_t http_transactions = 0;
 };
 
 struct ConnectErrorRecord {
@@ -63,7 +65,40 @@ struct ConnectErrorRecord {
     std::optional<double> port_utilization;  // of the destination's (or bind()'s) port pool then
 };
 
-using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord>;
+// How a transaction ended: with its complete response, cut by the connection's end, or
+// past a point where bytes the framing needed were not captured.
+enum class TransactionEnd { complete, connection_closed, capture_lost };
+
+// One HTTP/1.x request and its response, seen from this host's side of the connection.
+struct HttpRecord {
+    uint64_t ts_ns = 0;  // the response's last byte, or the connection's end
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    Role role = Role::client;
+    Endpoint local;
+    Endpoint remote;
+    std::string method;  // empty for a response to no request seen
+    std::string path;
+    std::string host;
+    std::string version;
+    uint16_t status = 0;
+    uint64_t req_bytes = 0;
+    uint64_t resp_bytes = 0;
+    uint64_t seq = 0;
+    bool new_connection = false;
+    uint64_t handshake_us = 0;  // of the connection, on its first transaction only
+    uint64_t ttfb_us = 0;
+    uint64_t duration_us = 0;
+    bool keep_alive = false;
+    bool truncated = false;
+    TransactionEnd end = TransactionEnd::complete;
+    CloseKind close = CloseKind::local_fin;  // how the connection ended, for connection_closed
+    uint32_t retransmits = 0;
+};
+
+using Record =
+    std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord, HttpRecord>;
 
 struct Hook {
     std::string signal;
@@ -94,6 +129,8 @@ struct SummaryRecord {
     Totals totals;
     uint64_t connections_open = 0;   // tracked connections not yet closed
     uint64_t connections_closed = 0; // conn records emitted
+    uint64_t http_transactions = 0;  // http records emitted
+    std::map<std::string, uint64_t> http_status_classes;  // "2xx" → count; "none" for status 0
 };
 
 }  // namespace connscope

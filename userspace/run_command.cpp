@@ -8,6 +8,9 @@
 #include <utility>
 
 #include "conn_table.h"
+#include "http_events.h"
+#include "http_probes.h"
+#include "http_table.h"
 #include "json_sink.h"
 #include "metrics_registry.h"
 #include "metrics_server.h"
@@ -74,9 +77,17 @@ int run_command(const RunOptions& options)
     PortMonitor ports({options.netns_path, options.port_warn_percent / 100, options.label_limits.max_peers, realtime_offset},
                       clock_ns(CLOCK_MONOTONIC));
     std::vector<Record> port_warnings;
+    std::unique_ptr<HttpProbes> http_probes;
+    if (options.http.enabled)
+        http_probes = std::make_unique<HttpProbes>(probes, options.http, filters);
+    HttpTable http(options.http.keep_query, realtime_offset);
     RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
-        if (auto event = decode_event(bytes)) {
+        if (auto data = decode_http_event(bytes)) {
+            http.apply(*data);
+        } else if (auto event = decode_event(bytes)) {
             table.apply(*event);
+            if (const auto* retransmit = std::get_if<retransmit_event>(&*event))
+                http.on_retransmit(*retransmit);
             for (Record& warning : ports.on_event(*event))
                 port_warnings.push_back(std::move(warning));
         }
@@ -84,6 +95,8 @@ int run_command(const RunOptions& options)
 
     install_signal_handlers();
     probes.attach();
+    if (http_probes)
+        http_probes->attach();
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         start.hooks.push_back({signal.signal, signal.mechanism});
@@ -94,8 +107,14 @@ int run_command(const RunOptions& options)
     uint64_t connections_closed = 0;
     auto emit = [&](std::vector<Record> records) {
         for (Record& record : records) {
-            connections_closed += std::holds_alternative<ConnRecord>(record);
             ports.annotate(record);
+            if (auto* conn = std::get_if<ConnRecord>(&record)) {
+                ++connections_closed;
+                for (const Record& transaction : http.close(*conn)) {
+                    metrics.observe(transaction);
+                    out.write(sink->record(transaction));
+                }
+            }
             metrics.observe(record);
             out.write(sink->record(record));
         }
@@ -103,7 +122,8 @@ int run_command(const RunOptions& options)
     auto summary = [&](bool final) {
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         return SummaryRecord{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
-                             probes.read_totals(), table.open_connections(), connections_closed};
+                             probes.read_totals(), table.open_connections(), connections_closed,
+                             http.transactions(), http.status_classes()};
     };
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
@@ -114,9 +134,12 @@ int run_command(const RunOptions& options)
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         emit(std::exchange(port_warnings, {}));
         emit(ports.refresh(now));
+        emit(http.take_finished(table));
         emit(table.take_finished(now, close_grace_ns));
         if (metrics_server)
             metrics.set_totals(probes.read_totals(), table.open_connections());
+        if (http_probes)
+            http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
             out.write(sink->summary(summary(false)));
@@ -127,9 +150,12 @@ int run_command(const RunOptions& options)
             break;
     }
 
+    if (http_probes)
+        http_probes->detach();
     probes.detach();
     reader.drain();
     emit(std::exchange(port_warnings, {}));
+    emit(http.take_finished(table));
     emit(table.take_all_finished());
     emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
     out.write(sink->summary(summary(true)));

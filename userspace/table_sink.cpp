@@ -101,6 +101,22 @@ std::string TableSink::record(const Record& record)
                             c->bytes_sent, c->bytes_received, duration_text(c->duration_us), close);
         return text;
     }
+    if (const auto* h = std::get_if<HttpRecord>(&record)) {
+        std::string flags = h->new_connection ? "new conn, handshake " + duration_text(h->handshake_us) : "reused";
+        if (h->retransmits)
+            flags += ", " + std::to_string(h->retransmits) + " retransmits";
+        if (h->truncated)
+            flags += ", truncated";
+        if (h->end != TransactionEnd::complete)
+            flags += h->end == TransactionEnd::capture_lost ? ", capture lost" : std::string(", ended: ") + close_text(h->close);
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} {} {} {} #{} ttfb {} total {} {}B/{}B  {}\n",
+                            clock_time(h->ts_ns), h->role == Role::client ? "client" : "server",
+                            process_text(h->comm, h->pid), endpoint_text(h->local), endpoint_text(h->remote),
+                            h->status, h->method.empty() ? "-" : h->method, h->host + h->path, h->seq,
+                            duration_text(h->ttfb_us), duration_text(h->duration_us), h->req_bytes,
+                            h->resp_bytes, flags);
+        return text;
+    }
     const auto& e = std::get<ConnectErrorRecord>(record);
     text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} connect() failed: {}{}\n",
                         clock_time(e.ts_ns), "client", process_text(e.comm, e.pid),
@@ -115,6 +131,9 @@ std::string TableSink::summary(const SummaryRecord& s)
     std::string errors;
     for (const auto& [name, count] : t.connect_errors)
         errors += " " + name + "=" + std::to_string(count);
+    std::string status_text;
+    for (const auto& [name, count] : s.http_status_classes)
+        status_text += " " + name + "=" + std::to_string(count);
     lines_since_header_ = header_every;
     return fmt::format(
         "── {} at {}, after {} ──\n"
@@ -122,11 +141,12 @@ std::string TableSink::summary(const SummaryRecord& s)
         "  retransmits  {} segments ({} SYN/SYN-ACK)\n"
         "  resets       {} sent, {} received\n"
         "  connect()    errors:{}\n"
+        "  http         {} transactions{}\n"
         "{}",
         s.final ? "summary" : "interval", clock_time(s.ts_ns), duration_text(s.elapsed_us),
         t.connections_active, t.connections_passive, s.connections_open, s.connections_closed,
         t.retransmits, t.syn_retransmits, t.resets_sent, t.resets_received,
-        errors.empty() ? " none" : errors,
+        errors.empty() ? " none" : errors, s.http_transactions, status_text,
         t.events_lost ? "  LOST EVENTS  " + std::to_string(t.events_lost) +
                             " (ring buffer full: raise --ring-buffer-kib)\n"
                       : std::string());

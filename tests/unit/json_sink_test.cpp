@@ -133,6 +133,31 @@ PortWarningRecord sample_port_warning()
     return PortWarningRecord{1'700'000'000'000'000'004, 4026531840, "10.0.0.2", "10.0.0.9", 443, 32, 8, 0.8, 0.8, false};
 }
 
+HttpRecord sample_http()
+{
+    HttpRecord r;
+    r.ts_ns = 1'700'000'000'000'000'002;
+    r.cookie = 0xc00c1e;
+    r.pid = 4242;
+    r.comm = "curl";
+    r.local = {"10.0.0.1", 40000};
+    r.remote = {"10.0.0.2", 80};
+    r.method = "GET";
+    r.path = "/index.html";
+    r.host = "example.test";
+    r.version = "HTTP/1.1";
+    r.status = 200;
+    r.req_bytes = 80;
+    r.resp_bytes = 5000;
+    r.seq = 1;
+    r.new_connection = true;
+    r.handshake_us = 1500;
+    r.ttfb_us = 900;
+    r.duration_us = 1200;
+    r.keep_alive = true;
+    return r;
+}
+
 StartRecord sample_start()
 {
     return StartRecord{
@@ -166,6 +191,7 @@ TEST_CASE("JSON fields are exactly the ones docs/records.md documents", "[json_s
         {"timewait", record_json(sample_timewait())},
         {"ports", record_json(sample_ports())},
         {"port_warning", record_json(sample_port_warning())},
+        {"http", record_json(sample_http())},
         {"start", start_json(sample_start())},
         {"summary", summary_json(sample_summary(true))},
         {"interval", summary_json(sample_summary(false))},

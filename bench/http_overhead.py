@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Cost of HTTP capture at loopback saturation: wrk against nginx in a network namespace,
+alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
+
+    sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32]
+
+Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
+"""
+import argparse
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
+from harness.connscope import Connscope  # noqa: E402
+from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
+from harness.netns import NetNs  # noqa: E402
+
+
+def wrk(ns, seconds, connections):
+    out = ns.run("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{NGINX_PORT}/index.html",
+                 capture_output=True, text=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    modes = {"without connscope": None, "connscope --no-http": ["--no-http"], "connscope (HTTP capture)": []}
+    results = {mode: [] for mode in modes}
+    lost = 0
+    with NetNs("bench-http") as ns:
+        servers = Servers(ns)
+        try:
+            for _ in range(args.rounds):
+                for mode, extra in modes.items():
+                    if extra is None:
+                        results[mode].append(wrk(ns, args.seconds, args.connections))
+                        continue
+                    with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra) as cs:
+                        results[mode].append(wrk(ns, args.seconds, args.connections))
+                    lost += cs.summary["events_lost"]
+        finally:
+            servers.stop()
+    base = statistics.mean(results["without connscope"])
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, nginx on loopback, {os.cpu_count()} CPUs")
+    print()
+    print("| mode | requests/s (mean) | runs | ratio to without |")
+    print("|---|---|---|---|")
+    for mode, values in results.items():
+        mean = statistics.mean(values)
+        print(f"| {mode} | {mean:.0f} | {', '.join(f'{v:.0f}' for v in values)} | {mean / base:.3f} |")
+    print()
+    print(f"events lost while capturing: {lost}")
+
+
+if __name__ == "__main__":
+    main()

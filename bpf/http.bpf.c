@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* HTTP capture: the start (and last bytes) of every read and write on a TCP socket, seen at
+ * the raw syscall tracepoints, so process and message boundaries are the application's own.
+ * The maps of maps.bpf.h are shared with conn.bpf.c (user space reuses their fds): events
+ * arrive in one ring buffer, in order with the connection events. Like conn.bpf.c, each
+ * hook has a tp_btf and a raw_tp variant sharing one body. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "http_event.h"
+#include "maps.bpf.h"
+#include "sock_read.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set through skel->rodata before load, as in conn.bpf.c (0 = off). */
+const volatile __u32 filter_netns = 0;
+const volatile __u32 filter_pid = 0;
+const volatile __u16 filter_port = 0;
+const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
+
+/* x86_64 syscall numbers. */
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDFILE 40
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+
+/* iovecs past this many are counted, not captured (nginx writes up to 64 at once). */
+#define HTTP_IOV_MAX 64
+
+enum buffer_kind {
+	BUFFER_PLAIN = 1,
+	BUFFER_IOVEC = 2,
+	BUFFER_NONE = 3, /* sendfile: the data never passes through user memory */
+};
+
+/* A read or write on a TCP socket in progress, by pid_tgid, until the syscall returns. */
+struct http_args {
+	__u64 sk;
+	__u64 buffer; /* the data, or its struct iovec array */
+	__u64 enter_ns;
+	__u32 iovcnt;
+	__u32 kind; /* enum buffer_kind */
+	__u32 direction; /* enum http_direction */
+	__u32 sock_ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct http_args);
+} http_args SEC(".maps");
+
+/* Sockets user space found not to speak HTTP/1.x (TLS, HTTP/2, anything else), by socket
+ * inode: inode numbers are not reused the way socket addresses are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} http_skip SEC(".maps");
+
+/* The event is built here: too big for the stack. The spill lets offsets and lengths be
+ * masked rather than proved (the verifier sees off < MAX and len < 2 * MAX). */
+struct http_scratch {
+	struct http_data_event e;
+	__u8 spill[2 * HTTP_CAPTURE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_scratch);
+} http_scratch SEC(".maps");
+
+static __always_inline void count(__u32 index, __s64 delta)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += delta;
+}
+
+static __always_inline bool flow_wanted(const struct flow *flow)
+{
+	if (filter_netns && flow->netns != filter_netns)
+		return false;
+	if (filter_port && flow->sport != filter_port && flow->dport != filter_port)
+		return false;
+	return true;
+}
+
+/* The file behind fd, when it is a TCP socket worth capturing. */
+static __always_inline struct sock *wanted_sock(int fd, __u32 *ino)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	inode = BPF_CORE_READ(file, f_inode);
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	*ino = BPF_CORE_READ(inode, i_ino);
+	if (bpf_map_lookup_elem(&http_skip, ino))
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sock_is_tcp(sk))
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+}
+
+static __always_inline int handle_enter(const struct pt_regs *regs, long id)
+{
+	struct http_args args = {};
+	__u64 pid_tgid;
+	struct sock *sk;
+
+	switch (id) {
+	case NR_READ:
+	case NR_RECVFROM:
+	case NR_READV:
+	case NR_RECVMSG:
+		args.direction = HTTP_RECEIVED;
+		break;
+	case NR_WRITE:
+	case NR_SENDTO:
+	case NR_WRITEV:
+	case NR_SENDMSG:
+	case NR_SENDFILE:
+		args.direction = HTTP_SENT;
+		break;
+	default:
+		return 0;
+	}
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (filter_pid && (pid_tgid >> 32) != filter_pid)
+		return 0;
+	sk = wanted_sock(PT_REGS_PARM1_CORE(regs), &args.sock_ino);
+	if (!sk)
+		return 0;
+	if (filter_netns || filter_port) {
+		struct flow flow = {};
+
+		flow_from_sock(&flow, sk);
+		if (!flow_wanted(&flow))
+			return 0;
+	}
+	args.sk = (__u64)sk;
+	args.enter_ns = bpf_ktime_get_ns();
+	args.buffer = PT_REGS_PARM2_CORE(regs);
+	args.kind = BUFFER_PLAIN;
+	if (id == NR_READV || id == NR_WRITEV) {
+		args.kind = BUFFER_IOVEC;
+		args.iovcnt = PT_REGS_PARM3_CORE(regs);
+	} else if (id == NR_SENDMSG || id == NR_RECVMSG) {
+		struct user_msghdr msg;
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)args.buffer))
+			return 0;
+		args.kind = BUFFER_IOVEC;
+		args.buffer = (__u64)msg.msg_iov;
+		args.iovcnt = msg.msg_iovlen;
+	} else if (id == NR_SENDFILE) {
+		args.kind = BUFFER_NONE;
+	}
+	bpf_map_update_elem(&http_args, &pid_tgid, &args, BPF_ANY);
+	return 0;
+}
+
+/* Copies what falls in the prefix or the tail from one segment [seen, seen + len) of a
+ * buffer of total bytes; returns the bytes it put in the prefix. */
+static __always_inline __u32 copy_segment(struct http_scratch *s, const __u8 *base, __u64 len,
+					  __u64 seen, __u64 total, __u32 prefix)
+{
+	struct http_data_event *e = &s->e;
+	__u32 copied = 0;
+
+	if (seen < prefix) {
+		__u64 n = prefix - seen < len ? prefix - seen : len;
+
+		if (bpf_probe_read_user(e->data + (seen & (HTTP_CAPTURE_MAX - 1)),
+					n & (2 * HTTP_CAPTURE_MAX - 1), base))
+			return 0;
+		copied = n;
+	}
+	/* The tail is taken only from the segment that holds all of it. */
+	if (e->tail_len && seen + len == total && total - e->tail_len >= seen) {
+		if (bpf_probe_read_user(e->tail, e->tail_len & (HTTP_TAIL_LEN * 2 - 1),
+					base + (total - e->tail_len - seen)))
+			e->tail_len = 0;
+	}
+	return copied;
+}
+
+struct iov_walk {
+	struct http_scratch *s;
+	const struct iovec *iov;
+	__u64 iovcnt;
+	__u64 total;
+	__u64 seen;
+	__u32 prefix;
+	__u32 copied;
+};
+
+/* One iovec per bpf_loop() step: an unrolled loop over 64 would not pass the verifier. */
+static long iov_step(__u64 index, struct iov_walk *walk)
+{
+	struct iovec segment;
+	__u64 len;
+
+	if (index >= walk->iovcnt || walk->seen >= walk->total)
+		return 1;
+	if (bpf_probe_read_user(&segment, sizeof(segment), &walk->iov[index]))
+		return 1;
+	len = segment.iov_len < walk->total - walk->seen ? segment.iov_len : walk->total - walk->seen;
+	if (walk->seen < walk->prefix && walk->copied != walk->seen)
+		return 1; /* a segment failed to copy: what follows would not be contiguous */
+	/* Only the segments holding the prefix or the tail are read. */
+	if (walk->seen < walk->prefix || walk->seen + len == walk->total)
+		walk->copied += copy_segment(walk->s, segment.iov_base, len, walk->seen, walk->total,
+					     walk->prefix);
+	walk->seen += len;
+	return 0;
+}
+
+static __always_inline __u32 copy_buffer(struct http_scratch *s, const struct http_args *args,
+					 __u64 total, __u32 prefix)
+{
+	struct iov_walk walk = {
+		.s = s,
+		.iov = (const struct iovec *)args->buffer,
+		.iovcnt = args->iovcnt,
+		.total = total,
+		.prefix = prefix,
+	};
+
+	if (args->kind == BUFFER_PLAIN)
+		return copy_segment(s, (const __u8 *)args->buffer, total, 0, total, prefix);
+	bpf_loop(HTTP_IOV_MAX, iov_step, &walk, 0);
+	if (walk.seen < total)
+		s->e.tail_len = 0;
+	return walk.copied;
+}
+
+static __always_inline int handle_exit(long ret, bool btf)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct http_args *args = bpf_map_lookup_elem(&http_args, &pid_tgid);
+	struct http_scratch *s;
+	struct http_data_event *e;
+	struct sock *sk;
+	__u32 zero = 0;
+	__u32 prefix;
+
+	if (!args)
+		return 0;
+	if (ret <= 0)
+		goto out;
+	s = bpf_map_lookup_elem(&http_scratch, &zero);
+	if (!s)
+		goto out;
+	e = &s->e;
+	sk = (struct sock *)args->sk;
+	e->hdr.type = EVENT_HTTP_DATA;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.cookie = stored_sock_key(sk, btf);
+	/* A connection whose cookie was never made opened before connscope: not tracked. */
+	if (!e->hdr.cookie)
+		goto out;
+	flow_from_sock(&e->flow, sk);
+	e->owner.pid = pid_tgid >> 32;
+	bpf_get_current_comm(e->owner.comm, sizeof(e->owner.comm));
+	e->enter_ns = args->enter_ns;
+	e->bytes = ret;
+	e->sock_ino = args->sock_ino;
+	e->direction = args->direction;
+	e->sendfile = args->kind == BUFFER_NONE;
+	e->captured = 0;
+	e->tail_len = 0;
+	if (args->kind != BUFFER_NONE) {
+		prefix = capture_bytes < ret ? capture_bytes : ret;
+		e->tail_len = ret - prefix < HTTP_TAIL_LEN ? ret - prefix : HTTP_TAIL_LEN;
+		e->captured = copy_buffer(s, args, ret, prefix);
+	}
+	if (bpf_ringbuf_output(&events, e,
+			       offsetof(struct http_data_event, data) +
+				       (e->captured & (2 * HTTP_CAPTURE_MAX - 1)),
+			       0))
+		count(COUNTER_EVENTS_LOST, 1);
+out:
+	bpf_map_delete_elem(&http_args, &pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(http_enter_btf, const struct pt_regs *regs, long id)
+{
+	return handle_enter(regs, id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(http_enter_raw, const struct pt_regs *regs, long id)
+{
+	return handle_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(http_exit_btf, const struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret, true);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(http_exit_raw, const struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret, false);
+}

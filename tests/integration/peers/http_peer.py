@@ -1,0 +1,59 @@
+"""An HTTP server for the HTTP tests: python's http.server, HTTP/1.0 or HTTP/1.1.
+
+    http_peer.py PORT VERSION      (VERSION: 1.0 or 1.1)
+
+GET/HEAD /size/N    N bytes with Content-Length
+GET /chunked/N      N bytes in 1000-byte chunks (HTTP/1.1 only)
+GET /status/CODE    an empty response with that status
+GET /delay/MS       a short response after MS milliseconds
+"""
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_HEAD(self):
+        self.do_GET(head=True)
+
+    def do_GET(self, head=False):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        kind, value = parts[0], int(parts[1]) if len(parts) > 1 else 0
+        if kind == "status":
+            self.send_response(value)
+            if value not in (204, 304):
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if kind == "delay":
+            time.sleep(value / 1000)
+            value = 10
+        body = b"x" * value
+        self.send_response(200)
+        if kind == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 1000):
+                piece = body[start:start + 1000]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+def main():
+    port, version = int(sys.argv[1]), sys.argv[2]
+    Handler.protocol_version = "HTTP/" + version
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""HTTP/1.x transactions against real peers (nginx, python http.server, curl, wrk, a raw
+pipelining client), compared with what the clients themselves report."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness.connscope import Connscope  # noqa: E402
+from harness.http_servers import NGINX_PORT, PEERS, PYTHON_PORT, Servers  # noqa: E402
+from harness.netns import NetNs  # noqa: E402
+
+def curl(ns, *args):
+    """Runs curl on several URLs; returns one dict per transfer from curl's own -w report."""
+    fmt = "%{http_code} %{num_connects} %{time_pretransfer} %{time_starttransfer} %{local_port}\\n"
+    targets = []
+    for arg in args:
+        targets += [arg, "-o", "/dev/null"] if arg.startswith("http") else [arg]
+    out = ns.run("curl", "-s", "-w", fmt, *targets, capture_output=True, text=True).stdout
+    transfers = []
+    for line in out.splitlines():
+        code, connects, pretransfer, starttransfer, port = line.split()
+        transfers.append({"status": int(code), "new": int(connects) == 1, "port": int(port),
+                          "ttfb_us": (float(starttransfer) - float(pretransfer)) * 1e6})
+    return transfers
+
+
+def by_role(records, role, port):
+    """http records of one side of the connections to one server port, in time order."""
+    chosen = [r for r in records if r["role"] == role and (r["rport"] if role == "client" else r["lport"]) == port]
+    return sorted(chosen, key=lambda r: r["ts"])
+
+
+class HttpTest(unittest.TestCase):
+    def check_seq(self, records):
+        """seq counts 1, 2, ... per connection and new_connection marks the first."""
+        seen = {}
+        for r in records:
+            seen[r["cookie"]] = seen.get(r["cookie"], 0) + 1
+            self.assertEqual(r["seq"], seen[r["cookie"]])
+            self.assertEqual(r["new_connection"], r["seq"] == 1)
+            if r["new_connection"]:
+                self.assertGreater(r["handshake_us"], 0)
+
+    def check_curl(self, transfers, clients, methods):
+        self.assertEqual(len(clients), len(transfers))
+        self.assertEqual([c["status"] for c in clients], [t["status"] for t in transfers])
+        self.assertEqual([c["method"] for c in clients], methods)
+        self.assertEqual([c["new_connection"] for c in clients], [t["new"] for t in transfers])
+        self.assertEqual([c["lport"] for c in clients], [t["port"] for t in transfers])
+        for c, t in zip(clients, transfers):
+            self.assertEqual(c["comm"], "curl")
+            self.assertEqual(c["end"], "complete")
+            # curl marks pretransfer only after some work past its send() (hundreds of µs
+            # on a busy machine), so it can only be shorter than ours by that much; where
+            # the server takes its time (/delay/) that lag is small beside ttfb and the two agree.
+            tolerance = max(0.1 * t["ttfb_us"], 200)
+            self.assertLess(t["ttfb_us"], c["ttfb_us"] + tolerance, f"ttfb {c} vs curl {t}")
+            if t["ttfb_us"] >= 10_000:
+                self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
+        self.check_seq(clients)
+
+    def test_curl_reuses_a_connection_for_several_urls(self):
+        with NetNs("http-curl") as ns:
+            servers = Servers(ns)
+            try:
+                urls = [f"http://127.0.0.1:{NGINX_PORT}/{p}" for p in
+                        ("index.html", "big.bin", "dyn?secret=1", "missing", "missing-dyn", "proxy/size/5000",
+                         "proxy/chunked/20000", "proxy/status/204", "proxy/delay/30", "index.html")]
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, *urls)
+            finally:
+                servers.stop()
+        http = cs.of_type("http")
+        clients = by_role(http, "client", NGINX_PORT)
+        self.check_curl(transfers, clients, ["GET"] * len(urls))
+        self.assertEqual([t["status"] for t in transfers], [200, 200, 200, 404, 404, 200, 200, 204, 200, 200])
+        self.assertEqual(sum(t["new"] for t in transfers), 1)
+        self.assertEqual(clients[2]["path"], "/dyn")
+        self.assertGreater(clients[1]["resp_bytes"], 200_000)
+        # nginx's side of the same transactions (the file went out with sendfile).
+        servers_side = by_role(http, "server", NGINX_PORT)
+        self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
+        self.assertEqual([s["comm"] for s in servers_side], ["nginx"] * len(urls))
+        self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
+        self.assertEqual({s["cookie"] for s in servers_side} & {c["cookie"] for c in clients}, set())
+        # The proxied requests: nginx as a client of python, python as its server.
+        upstream_clients = by_role(http, "client", PYTHON_PORT)
+        upstream_servers = by_role(http, "server", PYTHON_PORT)
+        self.assertEqual([u["path"] for u in upstream_clients], ["/size/5000", "/chunked/20000", "/status/204", "/delay/30"])
+        self.assertEqual([u["status"] for u in upstream_servers], [200, 200, 204, 200])
+        self.assertEqual([u["comm"] for u in upstream_clients], ["nginx"] * 4)
+        conns = [c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == NGINX_PORT]
+        self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conns], [("http1", len(urls))])
+        self.assertEqual(cs.summary["http_transactions"], len(http))
+
+    def test_curl_http10_and_head(self):
+        with NetNs("http-10") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path, "--http-query") as cs:
+                    old = curl(ns, "--http1.0", *[f"http://127.0.0.1:{NGINX_PORT}/dyn?n={i}" for i in range(3)])
+                    head = curl(ns, "-I", f"http://127.0.0.1:{NGINX_PORT}/big.bin", f"http://127.0.0.1:{NGINX_PORT}/proxy/delay/20")
+            finally:
+                servers.stop()
+        clients = by_role(cs.of_type("http"), "client", NGINX_PORT)
+        self.check_curl(old + head, clients, ["GET"] * 3 + ["HEAD"] * 2)
+        self.assertEqual([c["version"] for c in clients], ["HTTP/1.0"] * 3 + ["HTTP/1.1"] * 2)
+        self.assertEqual([c["keep_alive"] for c in clients], [False, False, False, True, True])
+        self.assertEqual([c["path"] for c in clients[:3]], [f"/dyn?n={i}" for i in range(3)])
+        self.assertEqual([c["status"] for c in clients], [200] * 5)
+        self.assertTrue(all(t["new"] for t in old))
+
+    def test_python_http_server_10_and_11(self):
+        for version in ("1.0", "1.1"):
+            with self.subTest(version=version), NetNs("http-py") as ns:
+                servers = Servers(ns, python_version=version)
+                try:
+                    paths = ["size/100", "delay/20", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
+                    with Connscope("--netns", ns.path) as cs:
+                        transfers = curl(ns, *[f"http://127.0.0.1:{PYTHON_PORT}/{p}" for p in paths])
+                finally:
+                    servers.stop()
+                http = cs.of_type("http")
+                clients = by_role(http, "client", PYTHON_PORT)
+                self.check_curl(transfers, clients, ["GET"] * len(paths))
+                self.assertEqual(sum(t["new"] for t in transfers), 1 if version == "1.1" else len(paths))
+                servers_side = by_role(http, "server", PYTHON_PORT)
+                self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
+                self.assertTrue(all(s["comm"] == "python3" for s in servers_side))
+
+    def test_pipelined_requests(self):
+        with NetNs("http-pipe") as ns:
+            servers = Servers(ns)
+            try:
+                paths = ["/dyn", "/dyn?2", "/missing-dyn", "/dyn", "/dyn?5"]
+                # The client reads the responses together: the capture must reach all their heads.
+                with Connscope("--netns", ns.path, "--http-capture-bytes", "1024") as cs:
+                    out = ns.run("python3", os.path.join(PEERS, "pipeline_client.py"), str(NGINX_PORT), *paths,
+                                 capture_output=True, text=True).stdout
+            finally:
+                servers.stop()
+        statuses = json.loads(out)["statuses"]
+        http = cs.of_type("http")
+        for role in ("client", "server"):
+            records = by_role(http, role, NGINX_PORT)
+            self.assertEqual([r["path"] for r in records], [p.split("?")[0] for p in paths], role)
+            self.assertEqual([r["status"] for r in records], statuses, role)
+            self.assertEqual(len({r["cookie"] for r in records}), 1, role)
+            self.check_seq(records)
+
+    def wrk(self, ns, *extra):
+        out = ns.run("wrk", "-t1", "-c4", "-d1s", *extra, f"http://127.0.0.1:{NGINX_PORT}/index.html",
+                     capture_output=True, text=True).stdout
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        self.assertNotIn("Non-2xx", out)
+        return requests
+
+    def test_wrk_keep_alive_and_close(self):
+        for extra in ((), ("-H", "Connection: close")):
+            with self.subTest(extra=extra), NetNs("http-wrk") as ns:
+                servers = Servers(ns)
+                try:
+                    with Connscope("--netns", ns.path, "--ring-buffer-kib", "131072") as cs:
+                        requests = self.wrk(ns, *extra)
+                finally:
+                    servers.stop()
+                self.assertEqual(cs.summary["events_lost"], 0)
+                http = cs.of_type("http")
+                clients = by_role(http, "client", NGINX_PORT)
+                answered = [c for c in clients if c["status"] == 200]
+                # wrk counts completed responses; requests still in flight when it stopped end
+                # with the connection (status 0), at most one per connection.
+                self.assertEqual(len(answered), requests)
+                unanswered = [c for c in clients if c["status"] != 200]
+                self.assertTrue(all(c["status"] == 0 and c["end"] != "complete" for c in unanswered))
+                if extra:
+                    self.assertTrue(all(c["new_connection"] and not c["keep_alive"] for c in answered))
+                    self.assertLessEqual(len(unanswered), 4)
+                else:
+                    self.assertEqual(len({c["cookie"] for c in clients}), 4)
+                    self.assertLessEqual(len(unanswered), 4)
+                    self.check_seq(clients)
+                self.assertEqual(len([c for c in clients if c["comm"] == "wrk"]), len(clients))
+
+
+if __name__ == "__main__":
+    unittest.main()

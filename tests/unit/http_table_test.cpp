@@ -1,0 +1,144 @@
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "conn_table.h"
+#include "event_builder.h"
+#include "http_events.h"
+#include "http_table.h"
+
+using namespace connscope;
+using namespace connscope::test;
+
+namespace
+{
+
+const Socket client{11, make_flow("127.0.0.1", 40000, "127.0.0.1", 80), make_owner(100, "curl")};
+
+// One write or read of the client socket as http.bpf.c reports it: the syscall took 5 µs.
+http_data_event data(uint64_t ts_ns, http_direction direction, const std::string& bytes)
+{
+    http_data_event e{};
+    e.hdr = make_header(static_cast<event_type>(EVENT_HTTP_DATA), client.cookie, ts_ns + 5 * us);
+    e.flow = client.flow;
+    e.owner = client.owner;
+    e.enter_ns = ts_ns;
+    e.bytes = bytes.size();
+    e.sock_ino = 777;
+    e.direction = direction;
+    e.captured = static_cast<uint32_t>(std::min(bytes.size(), sizeof(e.data)));
+    std::memcpy(e.data, bytes.data(), e.captured);
+    return e;
+}
+
+const std::string request = "GET /a?q=1 HTTP/1.1\r\nHost: h\r\n\r\n";
+const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+std::vector<HttpRecord> http_records(const std::vector<Record>& records)
+{
+    std::vector<HttpRecord> out;
+    for (const Record& r : records)
+        if (const auto* h = std::get_if<HttpRecord>(&r))
+            out.push_back(*h);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retransmits", "[http_table]")
+{
+    ConnTable conns;
+    HttpTable http(false, 0);
+    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
+    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
+
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.on_retransmit(client.retransmit(t0 + 2 * ms, TcpState::established, 2));
+    http.apply(data(t0 + 3 * ms, HTTP_RECEIVED, response));
+    http.apply(data(t0 + 10 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 11 * ms, HTTP_RECEIVED, response));
+    const auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].seq == 1);
+    CHECK(records[0].new_connection);
+    CHECK(records[0].handshake_us == 300);
+    CHECK(records[0].role == Role::client);
+    CHECK(records[0].path == "/a");
+    CHECK(records[0].ttfb_us == 3000 + 5 - (1000 + 5));
+    CHECK(records[0].duration_us == 3000 + 5 - 1000);
+    CHECK(records[0].retransmits == 2);
+    CHECK(records[0].comm == "curl");
+    CHECK(records[0].local.port == 40000);
+    CHECK(records[1].seq == 2);
+    CHECK_FALSE(records[1].new_connection);
+    CHECK(records[1].handshake_us == 0);
+    CHECK(records[1].retransmits == 0);
+    CHECK(http.transactions() == 2);
+    CHECK(http.status_classes().at("2xx") == 2);
+}
+
+TEST_CASE("a connection's end finishes what it had in flight and labels its conn record", "[http_table]")
+{
+    ConnTable conns;
+    HttpTable http(true, 0);
+    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
+    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 3 * ms, HTTP_RECEIVED, response));
+    http.apply(data(t0 + 4 * ms, HTTP_SENT, request));
+    conns.apply(client.reset(t0 + 5 * ms, RESET_RECEIVED, TcpState::established));
+    conns.apply(client.state(t0 + 5 * ms, TcpState::established, TcpState::close));
+
+    std::vector<Record> finished = conns.take_all_finished();
+    REQUIRE(finished.size() == 1);
+    auto& conn = std::get<ConnRecord>(finished[0]);
+    const auto in_flight = http_records(http.close(conn));
+    const auto done_before = http_records(http.take_finished(conns));
+    CHECK(done_before.empty());  // close() took the completed one too
+    REQUIRE(in_flight.size() == 2);
+    CHECK(in_flight[0].status == 200);
+    CHECK(in_flight[0].path == "/a?q=1");
+    CHECK(in_flight[1].status == 0);
+    CHECK(in_flight[1].seq == 2);
+    CHECK(in_flight[1].end == TransactionEnd::connection_closed);
+    CHECK(in_flight[1].close == CloseKind::reset_received);
+    CHECK(conn.protocol == "http1");
+    CHECK(conn.http_transactions == 2);
+    CHECK(http.status_classes().at("none") == 1);
+}
+
+TEST_CASE("a connection that is not HTTP/1.x is labelled and its socket stops being captured", "[http_table]")
+{
+    ConnTable conns;
+    HttpTable http(false, 0);
+    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, std::string("\x16\x03\x01\x00\x05hello", 10)));
+    CHECK(http.take_stopped_inodes() == std::vector<uint32_t>{777});
+    CHECK(http.take_stopped_inodes().empty());
+    http.apply(data(t0 + 2 * ms, HTTP_SENT, "more"));
+    CHECK(http.take_stopped_inodes().empty());
+    conns.apply(client.state(t0 + 5 * ms, TcpState::syn_sent, TcpState::close));
+    std::vector<Record> finished = conns.take_all_finished();
+    auto& conn = std::get<ConnRecord>(finished[0]);
+    CHECK(http.close(conn).empty());
+    CHECK(conn.protocol == "tls");
+    CHECK(conn.http_transactions == 0);
+}
+
+TEST_CASE("HTTP data events decode from their variable-length records", "[http_table]")
+{
+    const http_data_event e = data(t0, HTTP_RECEIVED, response);
+    const size_t size = offsetof(http_data_event, data) + e.captured;
+    const auto* bytes = reinterpret_cast<const std::byte*>(&e);
+    const auto decoded = decode_http_event(std::span(bytes, size));
+    REQUIRE(decoded);
+    CHECK(std::string(reinterpret_cast<const char*>(decoded->data), decoded->captured) == response);
+    CHECK_FALSE(decode_http_event(std::span(bytes, size - 1)));
+    CHECK_FALSE(decode_http_event(std::span(bytes, 10)));
+    http_data_event other = e;
+    other.hdr.type = EVENT_STATE;
+    CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size)));
+}

@@ -1,0 +1,155 @@
+#include "http_table.h"
+
+#include <cstring>
+
+#include "net_names.h"
+
+namespace connscope {
+namespace {
+
+constexpr uint64_t ns_per_us = 1000;
+// Retransmits remembered per connection to place them in transactions; older ones are dropped.
+constexpr size_t retransmits_kept = 256;
+
+const char* protocol_name(Protocol p)
+{
+    switch (p) {
+    case Protocol::unknown:
+        return "unknown";
+    case Protocol::http1:
+        return "http1";
+    case Protocol::http2:
+        return "http2";
+    case Protocol::tls:
+        return "tls";
+    case Protocol::other:
+        return "other";
+    }
+    return "unknown";
+}
+
+uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns) { return from_ns && to_ns > from_ns ? (to_ns - from_ns) / ns_per_us : 0; }
+
+}  // namespace
+
+void HttpTable::apply(const http_data_event& e)
+{
+    auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
+    Connection& conn = it->second;
+    if (inserted) {
+        conn.local = {address_text(e.flow.family, e.flow.saddr), e.flow.sport};
+        conn.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
+        conn.sock_ino = e.sock_ino;
+    }
+    if (conn.pid != e.owner.pid || inserted) {
+        conn.pid = e.owner.pid;
+        conn.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
+    }
+    const uint32_t captured = std::min<uint32_t>(e.captured, sizeof(e.data));
+    const uint32_t tail_len = std::min<uint32_t>(e.tail_len, sizeof(e.tail));
+    DataChunk chunk;
+    chunk.direction = e.direction == HTTP_SENT ? DataDirection::sent : DataDirection::received;
+    chunk.bytes = e.bytes;
+    chunk.prefix = {reinterpret_cast<const char*>(e.data), captured};
+    chunk.tail = {reinterpret_cast<const char*>(e.tail), tail_len};
+    // Sent data leaves the application during the syscall; received data reaches it at the end.
+    chunk.first_byte_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
+    chunk.last_byte_ns = e.hdr.ts_ns;
+    conn.stream.feed(chunk, conn.done);
+    if (conn.stream.stopped() && !conn.stop_reported) {
+        conn.stop_reported = true;
+        stopped_inodes_.push_back(conn.sock_ino);
+    }
+}
+
+void HttpTable::on_retransmit(const retransmit_event& e)
+{
+    auto it = connections_.find(e.hdr.cookie);
+    if (it == connections_.end())
+        return;
+    auto& log = it->second.retransmits;
+    log.emplace_back(e.hdr.ts_ns, e.segs);
+    if (log.size() > retransmits_kept)
+        log.pop_front();
+}
+
+HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
+                                  std::optional<ConnView> view, CloseKind close)
+{
+    HttpRecord r;
+    r.cookie = cookie;
+    r.pid = conn.pid;
+    r.comm = conn.comm;
+    r.role = conn.stream.client() ? Role::client : Role::server;
+    r.local = conn.local;
+    r.remote = conn.remote;
+    r.method = tx.method;
+    r.path = path_of(tx.target, keep_query_);
+    r.host = tx.host;
+    r.version = tx.version;
+    r.status = tx.status;
+    r.req_bytes = tx.req_bytes;
+    r.resp_bytes = tx.resp_bytes;
+    r.seq = ++conn.seq;
+    r.new_connection = r.seq == 1 && view && view->observed_open;
+    if (r.new_connection)
+        r.handshake_us = view->handshake_us;
+    r.ttfb_us = elapsed_us(tx.request_sent_ns, tx.response_start_ns);
+    r.duration_us = elapsed_us(tx.request_start_ns, tx.response_end_ns);
+    r.keep_alive = tx.keep_alive;
+    r.truncated = tx.truncated;
+    r.end = tx.end;
+    r.close = close;
+    const uint64_t until = tx.response_end_ns ? tx.response_end_ns : UINT64_MAX;
+    for (const auto& [ts, segs] : conn.retransmits)
+        if (ts >= tx.request_start_ns && ts <= until)
+            r.retransmits += segs;
+    r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
+    ++transactions_;
+    ++status_classes_[tx.status ? std::to_string(tx.status / 100) + "xx" : "none"];
+    return r;
+}
+
+std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
+{
+    std::vector<Record> out;
+    for (auto& [cookie, conn] : connections_) {
+        if (conn.done.empty())
+            continue;
+        const std::optional<ConnView> view = conns.view(cookie);
+        for (const Transaction& tx : conn.done)
+            out.push_back(make_record(cookie, conn, tx, view, CloseKind::local_fin));
+        conn.done.clear();
+    }
+    return out;
+}
+
+std::vector<Record> HttpTable::close(ConnRecord& record)
+{
+    std::vector<Record> out;
+    auto it = connections_.find(record.cookie);
+    if (it == connections_.end())
+        return out;
+    Connection& conn = it->second;
+    conn.stream.close(conn.done);
+    const ConnView view{record.observed_open, record.handshake_us};
+    for (const Transaction& tx : conn.done) {
+        HttpRecord r = make_record(record.cookie, conn, tx, view, record.close);
+        if (tx.end == TransactionEnd::connection_closed || !tx.response_end_ns)
+            r.ts_ns = record.ts_ns;
+        out.push_back(std::move(r));
+    }
+    record.protocol = protocol_name(conn.stream.protocol());
+    record.http_transactions = conn.seq;
+    connections_.erase(it);
+    return out;
+}
+
+std::vector<uint32_t> HttpTable::take_stopped_inodes()
+{
+    std::vector<uint32_t> out = std::move(stopped_inodes_);
+    stopped_inodes_.clear();
+    return out;
+}
+
+}  // namespace connscope

@@ -1,0 +1,65 @@
+// HTTP data events → per-connection HTTP/1.x streams → http records, tied to the connection
+// (socket cookie) that carried them. Pure: no kernel, no clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "conn_table.h"
+#include "http_parser.h"
+#include "records.h"
+
+extern "C" {
+#include "http_event.h"
+}
+
+namespace connscope {
+
+class HttpTable {
+public:
+    HttpTable(bool keep_query, int64_t realtime_offset_ns) : keep_query_(keep_query), realtime_offset_ns_(realtime_offset_ns) {}
+
+    void apply(const http_data_event& e);
+    // A retransmit counts for the transactions of its connection in flight at the time.
+    void on_retransmit(const retransmit_event& e);
+
+    // http records of the transactions completed since the last call.
+    std::vector<Record> take_finished(const ConnTable& conns);
+    // The connection ended: records of what it still had in flight, then its conn record
+    // gains protocol and http_transactions.
+    std::vector<Record> close(ConnRecord& conn);
+    // Socket inodes whose bytes need no more capture (not HTTP/1.x, or framing lost).
+    std::vector<uint32_t> take_stopped_inodes();
+
+    uint64_t transactions() const { return transactions_; }
+    const std::map<std::string, uint64_t>& status_classes() const { return status_classes_; }
+
+private:
+    struct Connection {
+        HttpStream stream;
+        uint32_t pid = 0;
+        std::string comm;
+        Endpoint local;
+        Endpoint remote;
+        uint32_t sock_ino = 0;
+        bool stop_reported = false;
+        uint64_t seq = 0;
+        std::vector<Transaction> done;
+        std::deque<std::pair<uint64_t, uint32_t>> retransmits;  // (ts, segments), recent ones
+    };
+
+    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, std::optional<ConnView> view,
+                           CloseKind close);
+    uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
+
+    bool keep_query_;
+    int64_t realtime_offset_ns_;
+    std::unordered_map<uint64_t, Connection> connections_;
+    std::vector<uint32_t> stopped_inodes_;
+    uint64_t transactions_ = 0;
+    std::map<std::string, uint64_t> status_classes_;
+};
+
+}  // namespace connscope
