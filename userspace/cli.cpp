@@ -73,6 +73,8 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         ->check(CLI::Range(1u, 4194304u));
     app.add_option("--port", run.port, "Only connections with this local or remote port")
         ->check(CLI::Range(1, 65535));
+    app.add_flag("--verbose-events", run.verbose_events,
+                 "Also write a record per event that is otherwise only counted (retransmits)");
     add_probe_settings(app, run.probes, mechanism);
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");

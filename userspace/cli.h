@@ -26,6 +26,7 @@ struct RunOptions {
     std::string netns_path;
     uint32_t pid = 0;
     uint16_t port = 0;
+    bool verbose_events = false;
     ProbeSettings probes;
 };
 

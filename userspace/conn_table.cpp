@@ -24,6 +24,62 @@ Endpoint endpoint(uint16_t family, const uint8_t (&address)[16], uint16_t port)
 
 std::string comm_text(const owner& o) { return std::string(o.comm, strnlen(o.comm, sizeof(o.comm))); }
 
+// A record about one connection, carrying the connection's identity.
+template <typename R>
+R about(const ConnRecord& conn, uint64_t ts_ns)
+{
+    R r;
+    r.ts_ns = ts_ns;
+    r.cookie = conn.cookie;
+    r.pid = conn.pid;
+    r.comm = conn.comm;
+    r.netns = conn.netns;
+    r.family = conn.family;
+    r.local = conn.local;
+    r.remote = conn.remote;
+    return r;
+}
+
+RetransmitKind retransmit_kind(const retransmit_event& e)
+{
+    switch (e.kind) {
+    case RETRANSMIT_SYN:
+        return RetransmitKind::syn;
+    case RETRANSMIT_SYNACK:
+        return RetransmitKind::synack;
+    case RETRANSMIT_TIMEOUT:
+        return RetransmitKind::timeout;
+    case RETRANSMIT_SLOW_START:
+        return RetransmitKind::slow_start;
+    case RETRANSMIT_LOSS_PROBE:
+        return RetransmitKind::loss_probe;
+    default:
+        return e.syn ? RetransmitKind::syn : RetransmitKind::fast;
+    }
+}
+
+void count_retransmit(TcpCounters& c, RetransmitKind kind, uint32_t segs, uint64_t ts_ns)
+{
+    switch (kind) {
+    case RetransmitKind::fast:
+        c.fast_retransmits += segs;
+        break;
+    case RetransmitKind::slow_start:
+        c.slow_start_retransmits += segs;
+        break;
+    case RetransmitKind::timeout:
+        c.timeouts += 1;
+        break;
+    case RetransmitKind::loss_probe:
+        c.loss_probes += 1;
+        break;
+    case RetransmitKind::syn:
+    case RetransmitKind::synack:
+        return;
+    }
+    c.last_event_ns = ts_ns;
+}
+
 }  // namespace
 
 ConnTable::FlowKey ConnTable::flow_key(const flow& f)
@@ -48,8 +104,14 @@ void ConnTable::apply(const Event& event)
                 on_reset(e);
             else if constexpr (std::is_same_v<T, accept_event>)
                 on_accept(e);
-            else
+            else if constexpr (std::is_same_v<T, connect_error_event>)
                 on_connect_error(e);
+            else if constexpr (std::is_same_v<T, delayed_ack_event>)
+                on_delayed_ack(e);
+            else if constexpr (std::is_same_v<T, data_after_delayed_ack_event>)
+                on_data_after_delayed_ack(e);
+            else
+                on_held_send_released(e);
         },
         event);
 }
@@ -130,6 +192,7 @@ void ConnTable::on_state(const state_event& e)
         conn.local_fin_first = true;
     if (is(e.newstate, TcpState::close_wait) && !conn.local_fin_first)
         conn.peer_fin_first = true;
+    conn.close_wait_ns = is(e.newstate, TcpState::close_wait) ? e.hdr.ts_ns : 0;
     if (is(e.newstate, TcpState::close))
         finish(e.hdr.cookie, conn, e);
 }
@@ -147,6 +210,7 @@ void ConnTable::finish(uint64_t cookie, Connection& conn, const state_event& e)
     r.bytes_received = e.tcp.bytes_received - (fin_received && e.tcp.bytes_received ? 1 : 0);
     r.bytes_retransmitted = e.tcp.bytes_retrans;
     complete_closing(cookie);
+    stalls_.forget(cookie);
     closing_.insert_or_assign(cookie, std::move(conn));
     open_.erase(cookie);
 }
@@ -165,9 +229,87 @@ void ConnTable::on_retransmit(const retransmit_event& e)
     auto it = open_.find(e.hdr.cookie);
     if (it == open_.end())
         return;
-    it->second.record.retransmits += e.segs;
+    ConnRecord& r = it->second.record;
+    r.retransmits += e.segs;
     if (e.syn)
-        it->second.record.syn_retransmits += 1;
+        r.syn_retransmits += 1;
+    const RetransmitKind kind = retransmit_kind(e);
+    count_retransmit(r.tcp, kind, e.segs, e.hdr.ts_ns);
+    if (!verbose_events_)
+        return;
+    auto record = about<RetransmitRecord>(r, unix_ns(e.hdr.ts_ns));
+    record.kind = kind;
+    record.state = tcp_state_name(e.state);
+    record.segs = e.segs;
+    record.rto_us = e.rto_us;
+    record.srtt_us = e.srtt_us;
+    ready_.push_back(std::move(record));
+}
+
+void ConnTable::on_delayed_ack(const delayed_ack_event& e)
+{
+    auto it = open_.find(e.hdr.cookie);
+    if (it == open_.end())
+        return;
+    it->second.record.tcp.delayed_acks += 1;
+    it->second.record.tcp.last_event_ns = e.hdr.ts_ns;
+    stalls_.on_delayed_ack(e);
+}
+
+void ConnTable::add_stall(Connection& conn, const Stall& stall)
+{
+    TcpCounters& c = conn.record.tcp;
+    c.stalls += 1;
+    c.stall_us += stall.stall_us;
+    c.last_event_ns = stall.ts_ns;
+    auto record = about<StallRecord>(conn.record, unix_ns(stall.ts_ns));
+    record.kind = stall.kind;
+    record.side = stall.side;
+    record.stall_us = stall.stall_us;
+    record.nodelay = stall.nodelay;
+    ready_.push_back(std::move(record));
+}
+
+void ConnTable::on_data_after_delayed_ack(const data_after_delayed_ack_event& e)
+{
+    auto it = open_.find(e.hdr.cookie);
+    if (it == open_.end())
+        return;
+    if (const auto stall = stalls_.on_data_after_delayed_ack(e))
+        add_stall(it->second, *stall);
+}
+
+void ConnTable::on_held_send_released(const held_send_released_event& e)
+{
+    auto it = open_.find(e.hdr.cookie);
+    if (it == open_.end())
+        return;
+    if (const auto stall = stalls_.on_held_send_released(e))
+        add_stall(it->second, *stall);
+}
+
+std::optional<TcpCounters> ConnTable::tcp_counters(uint64_t cookie) const
+{
+    auto it = open_.find(cookie);
+    if (it == open_.end())
+        return std::nullopt;
+    return it->second.record.tcp;
+}
+
+std::vector<Record> ConnTable::close_waits(uint64_t now_ns) const
+{
+    std::vector<std::pair<uint64_t, uint64_t>> waiting;  // (since, cookie), oldest first
+    for (const auto& [cookie, conn] : open_)
+        if (conn.close_wait_ns)
+            waiting.emplace_back(conn.close_wait_ns, cookie);
+    std::sort(waiting.begin(), waiting.end());
+    std::vector<Record> out;
+    for (const auto& [since, cookie] : waiting) {
+        auto record = about<CloseWaitRecord>(open_.at(cookie).record, unix_ns(now_ns));
+        record.age_us = (now_ns - std::min(now_ns, since)) / ns_per_us;
+        out.push_back(std::move(record));
+    }
+    return out;
 }
 
 void ConnTable::on_reset(const reset_event& e)

@@ -30,6 +30,77 @@ const char* close_name(CloseKind kind)
 
 json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
+const char* stall_kind_name(StallKind kind)
+{
+    return kind == StallKind::nagle_delayed_ack ? "nagle_delayed_ack" : "delayed_ack";
+}
+
+const char* retransmit_kind_name(RetransmitKind kind)
+{
+    switch (kind) {
+    case RetransmitKind::syn:
+        return "syn";
+    case RetransmitKind::synack:
+        return "synack";
+    case RetransmitKind::timeout:
+        return "timeout";
+    case RetransmitKind::slow_start:
+        return "slow_start";
+    case RetransmitKind::fast:
+        return "fast";
+    case RetransmitKind::loss_probe:
+        return "loss_probe";
+    }
+    return "unknown";
+}
+
+// The identity every per-connection record starts with, after its type and time.
+template <typename R>
+json about(const char* type, const R& r)
+{
+    return json{
+        {"type", type},
+        {"ts", r.ts_ns},
+        {"cookie", r.cookie},
+        {"pid", r.pid},
+        {"comm", r.comm},
+        {"netns", r.netns},
+        {"family", family_name(r.family)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"raddr", r.remote.address},
+        {"rport", r.remote.port},
+    };
+}
+
+json stall_json(const StallRecord& r)
+{
+    json j = about("stall", r);
+    j["kind"] = stall_kind_name(r.kind);
+    j["side"] = r.side == StallSide::sender ? "sender" : "receiver";
+    j["stall_us"] = r.stall_us;
+    j["nodelay"] = r.nodelay ? json(*r.nodelay) : json(nullptr);
+    return j;
+}
+
+json retransmit_json(const RetransmitRecord& r)
+{
+    json j = about("retransmit", r);
+    j["kind"] = retransmit_kind_name(r.kind);
+    j["state"] = r.state;
+    j["segs"] = r.segs;
+    j["rto_us"] = r.rto_us;
+    j["srtt_us"] = r.srtt_us;
+    return j;
+}
+
+json close_wait_json(const CloseWaitRecord& r)
+{
+    json j = about("close_wait", r);
+    j["age_us"] = r.age_us;
+    return j;
+}
+
 json conn_json(const ConnRecord& r)
 {
     return json{
@@ -60,6 +131,13 @@ json conn_json(const ConnRecord& r)
         {"error", optional_text(r.error)},
         {"time_wait", r.time_wait},
         {"observed_open", r.observed_open},
+        {"delayed_acks", r.tcp.delayed_acks},
+        {"stalls", r.tcp.stalls},
+        {"stall_us", r.tcp.stall_us},
+        {"fast_retransmits", r.tcp.fast_retransmits},
+        {"slow_start_retransmits", r.tcp.slow_start_retransmits},
+        {"timeouts", r.tcp.timeouts},
+        {"loss_probes", r.tcp.loss_probes},
     };
 }
 
@@ -96,9 +174,21 @@ json start_json(const StartRecord& start)
 
 json record_json(const Record& record)
 {
-    if (const auto* conn = std::get_if<ConnRecord>(&record))
-        return conn_json(*conn);
-    return connect_error_json(std::get<ConnectErrorRecord>(record));
+    return std::visit(
+        [](const auto& r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, ConnRecord>)
+                return conn_json(r);
+            else if constexpr (std::is_same_v<T, ConnectErrorRecord>)
+                return connect_error_json(r);
+            else if constexpr (std::is_same_v<T, StallRecord>)
+                return stall_json(r);
+            else if constexpr (std::is_same_v<T, RetransmitRecord>)
+                return retransmit_json(r);
+            else
+                return close_wait_json(r);
+        },
+        record);
 }
 
 json summary_json(const SummaryRecord& s)
@@ -121,6 +211,12 @@ json summary_json(const SummaryRecord& s)
         {"resets_received", t.resets_received},
         {"connect_errors", errors},
         {"events_lost", t.events_lost},
+        {"fast_retransmits", t.fast_retransmits},
+        {"slow_start_retransmits", t.slow_start_retransmits},
+        {"timeouts", t.timeouts},
+        {"loss_probes", t.loss_probes},
+        {"delayed_acks", t.delayed_acks},
+        {"delayed_acks_locked", t.delayed_acks_locked},
     };
 }
 

@@ -4,9 +4,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "detectors/tcp_counters.h"
 
 namespace connscope {
 
@@ -43,6 +46,53 @@ struct ConnRecord {
     std::string close_state;  // the state the connection left for CLOSE
     std::string error;         // the socket error it ended with, if any
     bool time_wait = false;
+    TcpCounters tcp;  // detectors: delayed ACKs, stalls, retransmits by kind
+};
+
+// A delayed ACK that held the connection up (see detectors/stall_detector.h).
+struct StallRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    StallKind kind = StallKind::nagle_delayed_ack;
+    StallSide side = StallSide::sender;
+    uint64_t stall_us = 0;
+    std::optional<bool> nodelay;  // this side's TCP_NODELAY; unknown on the receiving side
+};
+
+// One retransmitted segment (--verbose-events).
+struct RetransmitRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    RetransmitKind kind = RetransmitKind::fast;
+    std::string state;
+    uint32_t segs = 0;
+    uint32_t rto_us = 0;
+    uint32_t srtt_us = 0;
+};
+
+// A connection the peer closed and the local application has not (yet): still in CLOSE_WAIT.
+struct CloseWaitRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    uint64_t age_us = 0;  // time since the peer's FIN
 };
 
 struct ConnectErrorRecord {
@@ -58,7 +108,7 @@ struct ConnectErrorRecord {
     bool async = false;
 };
 
-using Record = std::variant<ConnRecord, ConnectErrorRecord>;
+using Record = std::variant<ConnRecord, ConnectErrorRecord, StallRecord, RetransmitRecord, CloseWaitRecord>;
 
 struct Hook {
     std::string signal;
@@ -80,6 +130,12 @@ struct Totals {
     uint64_t resets_received = 0;
     uint64_t events_lost = 0;
     std::map<std::string, uint64_t> connect_errors;  // errno name → count
+    uint64_t fast_retransmits = 0;        // segments, as TcpExtTCPFastRetrans
+    uint64_t slow_start_retransmits = 0;  // segments, as TcpExtTCPSlowStartRetrans
+    uint64_t timeouts = 0;                // RTO expiries that retransmitted data
+    uint64_t loss_probes = 0;             // tail-loss probes that retransmitted
+    uint64_t delayed_acks = 0;            // as TcpExtDelayedACKs
+    uint64_t delayed_acks_locked = 0;     // as TcpExtDelayedACKLocked
 };
 
 struct SummaryRecord {

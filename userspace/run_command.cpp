@@ -62,6 +62,7 @@ int run_command(const RunOptions& options)
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
+    table.set_verbose_events(options.verbose_events);
     RingReader reader(probes.events_fd(), [&table](std::span<const std::byte> bytes) {
         if (auto event = decode_event(bytes))
             table.apply(*event);
@@ -97,6 +98,7 @@ int run_command(const RunOptions& options)
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         emit(table.take_finished(now, close_grace_ns));
         if (interval_ns && now >= next_interval_ns) {
+            emit(table.close_waits(now));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -108,6 +110,7 @@ int run_command(const RunOptions& options)
     probes.detach();
     reader.drain();
     emit(table.take_all_finished());
+    emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;

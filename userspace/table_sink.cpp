@@ -95,6 +95,27 @@ std::string TableSink::record(const Record& record)
                             c->bytes_sent, c->bytes_received, duration_text(c->duration_us), close);
         return text;
     }
+    if (const auto* s = std::get_if<StallRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} {} stall {} ({} side)\n",
+                            clock_time(s->ts_ns), "", process_text(s->comm, s->pid),
+                            endpoint_text(s->local), endpoint_text(s->remote),
+                            s->kind == StallKind::nagle_delayed_ack ? "Nagle × delayed-ACK" : "delayed-ACK",
+                            duration_text(s->stall_us), s->side == StallSide::sender ? "sending" : "receiving");
+        return text;
+    }
+    if (const auto* r = std::get_if<RetransmitRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} retransmit in {}, {} segment(s), rto {}, srtt {}\n",
+                            clock_time(r->ts_ns), "", process_text(r->comm, r->pid),
+                            endpoint_text(r->local), endpoint_text(r->remote), r->state, r->segs,
+                            duration_text(r->rto_us), duration_text(r->srtt_us));
+        return text;
+    }
+    if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} CLOSE_WAIT for {}: the peer closed, the application has not\n",
+                            clock_time(w->ts_ns), "", process_text(w->comm, w->pid),
+                            endpoint_text(w->local), endpoint_text(w->remote), duration_text(w->age_us));
+        return text;
+    }
     const auto& e = std::get<ConnectErrorRecord>(record);
     text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} connect() failed: {}{}\n",
                         clock_time(e.ts_ns), "client", process_text(e.comm, e.pid),
@@ -113,13 +134,15 @@ std::string TableSink::summary(const SummaryRecord& s)
     return fmt::format(
         "── {} at {}, after {} ──\n"
         "  connections  opened: {} active, {} passive   open now: {}   closed: {}\n"
-        "  retransmits  {} segments ({} SYN/SYN-ACK)\n"
+        "  retransmits  {} segments ({} SYN/SYN-ACK, {} fast, {} after {} timeouts, {} loss probes)\n"
+        "  delayed ACKs {} ({} while the application held the socket)\n"
         "  resets       {} sent, {} received\n"
         "  connect()    errors:{}\n"
         "{}",
         s.final ? "summary" : "interval", clock_time(s.ts_ns), duration_text(s.elapsed_us),
         t.connections_active, t.connections_passive, s.connections_open, s.connections_closed,
-        t.retransmits, t.syn_retransmits, t.resets_sent, t.resets_received,
+        t.retransmits, t.syn_retransmits, t.fast_retransmits, t.slow_start_retransmits, t.timeouts,
+        t.loss_probes, t.delayed_acks, t.delayed_acks_locked, t.resets_sent, t.resets_received,
         errors.empty() ? " none" : errors,
         t.events_lost ? "  LOST EVENTS  " + std::to_string(t.events_lost) +
                             " (ring buffer full: raise --ring-buffer-kib)\n"

@@ -1,0 +1,117 @@
+"""TCP pathologies with real sockets, run inside a test's network namespace. Prints one JSON
+object with what the peers themselves saw.
+
+  wwr PORT REQUESTS NODELAY   a client that writes each request in two small writes and then
+                              reads, against a server that answers only after both parts.
+  bulk PORT BYTES             one connection sending BYTES to a server that reads them all.
+  close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
+                              stays alive SECONDS so the connection is still in CLOSE_WAIT.
+"""
+import json
+import socket
+import sys
+import threading
+import time
+
+PART = 100
+RESPONSE = 200
+
+
+def listener(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    return s
+
+
+def recv_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return len(data)
+
+
+def write_write_read(port, requests, nodelay):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        while recv_exactly(conn, 2 * PART) == 2 * PART:
+            conn.sendall(b"r" * RESPONSE)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
+    latencies_us = []
+    for _ in range(requests):
+        start = time.monotonic()
+        client.send(b"a" * PART)
+        client.send(b"b" * PART)
+        recv_exactly(client, RESPONSE)
+        latencies_us.append(int((time.monotonic() - start) * 1e6))
+    client_port = client.getsockname()[1]
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "latencies_us": latencies_us}
+
+
+def bulk(port, nbytes):
+    server = listener(port)
+    received = []
+
+    def serve():
+        conn, _ = server.accept()
+        total = 0
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            total += len(chunk)
+        received.append(total)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.sendall(b"x" * nbytes)
+    client.shutdown(socket.SHUT_WR)
+    client.recv(1)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "received": received[0]}
+
+
+def close_wait(port, seconds):
+    server = listener(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    client_port = client.getsockname()[1]
+    client.close()
+    closed_at = time.monotonic()
+    print(json.dumps({"client_port": client_port}), flush=True)
+    time.sleep(seconds)
+    return {"client_port": client_port, "held_s": time.monotonic() - closed_at, "conn": conn.fileno()}
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "wwr":
+        report = write_write_read(port, int(sys.argv[3]), sys.argv[4] == "1")
+    elif mode == "bulk":
+        report = bulk(port, int(sys.argv[3]))
+    else:
+        report = close_wait(port, float(sys.argv[3]))
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()
