@@ -259,20 +259,23 @@ static __always_inline bool retransmit_not_counted(long err)
 	       err == -EHOSTUNREACH;
 }
 
-/* tcp_write_timer_handler() clears icsk_pending before the RTO handler runs and leaves it
- * set while tcp_send_loss_probe() runs; a retransmit from an ACK finds the RTO timer armed. */
+/* icsk_pending names the armed retransmit-family timer. While that timer's handler runs, the
+ * timer is no longer queued (timer_pending() is false): tcp_write_timer_handler() has cleared
+ * icsk_pending before the RTO handler, and leaves ICSK_TIME_LOSS_PROBE set for the tail-loss
+ * probe. A retransmit driven by an ACK finds its timer still queued. */
 static __always_inline __u32 retransmit_kind(const struct sock *sk, bool syn)
 {
 	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	bool from_timer = !BPF_CORE_READ(icsk, icsk_retransmit_timer.entry.pprev);
 	__u8 pending = BPF_CORE_READ(icsk, icsk_pending);
 	__u8 ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
 
 	if (syn)
 		return RETRANSMIT_SYN;
-	if (pending == ICSK_TIME_LOSS_PROBE)
-		return RETRANSMIT_LOSS_PROBE;
 	if (ca_state == TCP_CA_Loss)
-		return pending == 0 ? RETRANSMIT_TIMEOUT : RETRANSMIT_SLOW_START;
+		return from_timer && pending == 0 ? RETRANSMIT_TIMEOUT : RETRANSMIT_SLOW_START;
+	if (from_timer && pending == ICSK_TIME_LOSS_PROBE)
+		return RETRANSMIT_LOSS_PROBE;
 	return RETRANSMIT_FAST;
 }
 

@@ -4,6 +4,7 @@ object with what the peers themselves saw.
   wwr PORT REQUESTS NODELAY   a client that writes each request in two small writes and then
                               reads, against a server that answers only after both parts.
   bulk PORT BYTES             one connection sending BYTES to a server that reads them all.
+  message PORT BYTES          one request of BYTES, answered with one byte once it is all in.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
@@ -90,6 +91,30 @@ def bulk(port, nbytes):
     return {"client_port": client_port, "received": received[0]}
 
 
+def message(port, nbytes):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        recv_exactly(conn, nbytes)
+        conn.sendall(b"k")
+        recv_exactly(conn, 1)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    start = time.monotonic()
+    client.sendall(b"m" * nbytes)
+    recv_exactly(client, 1)
+    elapsed_us = int((time.monotonic() - start) * 1e6)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "elapsed_us": elapsed_us}
+
+
 def close_wait(port, seconds):
     server = listener(port)
     client = socket.create_connection(("127.0.0.1", port))
@@ -108,6 +133,8 @@ def main():
         report = write_write_read(port, int(sys.argv[3]), sys.argv[4] == "1")
     elif mode == "bulk":
         report = bulk(port, int(sys.argv[3]))
+    elif mode == "message":
+        report = message(port, int(sys.argv[3]))
     else:
         report = close_wait(port, float(sys.argv[3]))
     print(json.dumps(report), flush=True)
