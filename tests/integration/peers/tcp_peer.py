@@ -121,10 +121,10 @@ def close_wait(port, seconds):
     conn, _ = server.accept()
     client_port = client.getsockname()[1]
     client.close()
-    closed_at = time.monotonic()
-    print(json.dumps({"client_port": client_port}), flush=True)
+    print(json.dumps({"client_port": client_port, "closed_at": time.monotonic()}), flush=True)
     time.sleep(seconds)
-    return {"client_port": client_port, "held_s": time.monotonic() - closed_at, "conn": conn.fileno()}
+    conn.close()
+    return {"client_port": client_port}
 
 
 def main():
