@@ -75,6 +75,9 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
         ->check(CLI::Range(1, 65535));
     app.add_flag("--verbose-events", run.verbose_events,
                  "Also write a record per event that is otherwise only counted (retransmits)");
+    app.add_option("--slow-handshake-ms", run.slow_handshake_ms,
+                   "A handshake record for every handshake at least this slow; 0: none")
+        ->check(CLI::Range(0u, 3'600'000u));
     add_probe_settings(app, run.probes, mechanism);
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");

@@ -27,6 +27,7 @@ struct RunOptions {
     uint32_t pid = 0;
     uint16_t port = 0;
     bool verbose_events = false;
+    uint32_t slow_handshake_ms = 200;
     ProbeSettings probes;
 };
 

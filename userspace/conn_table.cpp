@@ -187,6 +187,7 @@ void ConnTable::on_state(const state_event& e)
         conn.established = true;
         conn.established_ns = e.hdr.ts_ns;
         conn.srtt_at_established_us = e.tcp.srtt_us;
+        report_slow_handshake(conn);
     }
     if (is(e.newstate, TcpState::fin_wait1) && !conn.peer_fin_first)
         conn.local_fin_first = true;
@@ -288,6 +289,18 @@ void ConnTable::on_held_send_released(const held_send_released_event& e)
         add_stall(it->second, *stall);
 }
 
+void ConnTable::report_slow_handshake(const Connection& conn)
+{
+    const uint64_t took_us = handshake_us(conn);
+    if (!slow_handshake_us_ || took_us < slow_handshake_us_)
+        return;
+    auto record = about<HandshakeRecord>(conn.record, unix_ns(conn.established_ns));
+    record.role = conn.record.role;
+    record.handshake_us = took_us;
+    record.syn_retransmits = conn.record.syn_retransmits;
+    ready_.push_back(std::move(record));
+}
+
 std::optional<TcpCounters> ConnTable::tcp_counters(uint64_t cookie) const
 {
     auto it = open_.find(cookie);
@@ -355,6 +368,17 @@ void ConnTable::on_connect_error(const connect_error_event& e)
     ready_.push_back(std::move(r));
 }
 
+uint64_t ConnTable::handshake_us(const Connection& conn)
+{
+    if (!conn.established || !conn.record.observed_open)
+        return 0;
+    if (conn.record.role == Role::client)
+        return (conn.established_ns - conn.start_ns) / ns_per_us;
+    if (conn.first_synack_retransmit_ns)
+        return (conn.established_ns - conn.first_synack_retransmit_ns + initial_rto_ns) / ns_per_us;
+    return conn.srtt_at_established_us;
+}
+
 Record ConnTable::complete(Connection& conn) const
 {
     ConnRecord r = std::move(conn.record);
@@ -364,15 +388,7 @@ Record ConnTable::complete(Connection& conn) const
     r.close_state = tcp_state_name(conn.close_from);
     if (conn.sk_err)
         r.error = errno_name(conn.sk_err);
-    if (conn.established && r.observed_open) {
-        if (r.role == Role::client)
-            r.handshake_us = (conn.established_ns - conn.start_ns) / ns_per_us;
-        else if (conn.first_synack_retransmit_ns)
-            r.handshake_us =
-                (conn.established_ns - conn.first_synack_retransmit_ns + initial_rto_ns) / ns_per_us;
-        else
-            r.handshake_us = conn.srtt_at_established_us;
-    }
+    r.handshake_us = handshake_us(conn);
     if (conn.accept_ns && conn.established_ns)
         r.accept_wait_us = (conn.accept_ns - std::min(conn.accept_ns, conn.established_ns)) / ns_per_us;
 

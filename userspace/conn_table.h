@@ -30,6 +30,8 @@ public:
 
     // A retransmit record per retransmitted segment (--verbose-events).
     void set_verbose_events(bool verbose) { verbose_events_ = verbose; }
+    // A handshake record for every handshake that took at least this long; 0: none.
+    void set_slow_handshake_us(uint64_t us) { slow_handshake_us_ = us; }
 
     // The detectors' counts so far for an open connection, or nothing: what a transaction on
     // it diffs between its start and its end.
@@ -72,6 +74,8 @@ private:
     void on_data_after_delayed_ack(const data_after_delayed_ack_event& e);
     void on_held_send_released(const held_send_released_event& e);
     void add_stall(Connection& conn, const Stall& stall);
+    void report_slow_handshake(const Connection& conn);
+    static uint64_t handshake_us(const Connection& conn);
     Connection& open_connection(const state_event& e);
     void finish(uint64_t cookie, Connection& conn, const state_event& e);
     void complete_closing(uint64_t cookie);
@@ -86,6 +90,7 @@ private:
     std::vector<Record> ready_;  // connect errors, and connections known to be complete
     StallDetector stalls_;
     bool verbose_events_ = false;
+    uint64_t slow_handshake_us_ = 0;
 };
 
 }  // namespace connscope

@@ -94,6 +94,15 @@ json retransmit_json(const RetransmitRecord& r)
     return j;
 }
 
+json handshake_json(const HandshakeRecord& r)
+{
+    json j = about("handshake", r);
+    j["role"] = role_name(r.role);
+    j["handshake_us"] = r.handshake_us;
+    j["syn_retransmits"] = r.syn_retransmits;
+    return j;
+}
+
 json close_wait_json(const CloseWaitRecord& r)
 {
     json j = about("close_wait", r);
@@ -185,6 +194,8 @@ json record_json(const Record& record)
                 return stall_json(r);
             else if constexpr (std::is_same_v<T, RetransmitRecord>)
                 return retransmit_json(r);
+            else if constexpr (std::is_same_v<T, HandshakeRecord>)
+                return handshake_json(r);
             else
                 return close_wait_json(r);
         },

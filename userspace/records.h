@@ -65,6 +65,21 @@ struct StallRecord {
     std::optional<bool> nodelay;  // this side's TCP_NODELAY; unknown on the receiving side
 };
 
+// A handshake slower than --slow-handshake-ms, when the connection is established.
+struct HandshakeRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    Role role = Role::client;
+    uint64_t handshake_us = 0;
+    uint32_t syn_retransmits = 0;  // SYNs (client) or SYN-ACKs (server) sent again
+};
+
 // One retransmitted segment (--verbose-events).
 struct RetransmitRecord {
     uint64_t ts_ns = 0;
@@ -108,7 +123,8 @@ struct ConnectErrorRecord {
     bool async = false;
 };
 
-using Record = std::variant<ConnRecord, ConnectErrorRecord, StallRecord, RetransmitRecord, CloseWaitRecord>;
+using Record = std::variant<ConnRecord, ConnectErrorRecord, StallRecord, RetransmitRecord, CloseWaitRecord,
+                            HandshakeRecord>;
 
 struct Hook {
     std::string signal;

@@ -63,6 +63,7 @@ int run_command(const RunOptions& options)
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
     table.set_verbose_events(options.verbose_events);
+    table.set_slow_handshake_us(uint64_t(options.slow_handshake_ms) * 1000);
     RingReader reader(probes.events_fd(), [&table](std::span<const std::byte> bytes) {
         if (auto event = decode_event(bytes))
             table.apply(*event);

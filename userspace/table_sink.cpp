@@ -110,6 +110,13 @@ std::string TableSink::record(const Record& record)
                             duration_text(r->rto_us), duration_text(r->srtt_us));
         return text;
     }
+    if (const auto* h = std::get_if<HandshakeRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} slow handshake: {} ({} SYN retransmits)\n",
+                            clock_time(h->ts_ns), h->role == Role::client ? "client" : "server",
+                            process_text(h->comm, h->pid), endpoint_text(h->local),
+                            endpoint_text(h->remote), duration_text(h->handshake_us), h->syn_retransmits);
+        return text;
+    }
     if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {
         text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} CLOSE_WAIT for {}: the peer closed, the application has not\n",
                             clock_time(w->ts_ns), "", process_text(w->comm, w->pid),

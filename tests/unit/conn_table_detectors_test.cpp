@@ -153,3 +153,33 @@ TEST_CASE("ConnTable: connections in CLOSE_WAIT are listed with their age", "[co
     table.apply(server.state(t0 + 6 * sec, close_wait, last_ack));
     CHECK(table.close_waits(t0 + 7 * sec).empty());
 }
+
+TEST_CASE("ConnTable: a handshake record for a slow handshake only", "[conn_table][detectors]")
+{
+    using enum TcpState;
+    ConnTable table;
+    table.set_slow_handshake_us(200'000);
+    const Socket slow{9, make_flow("10.0.0.1", 40001, "10.0.0.2", 80), make_owner(4242, "curl")};
+    table.apply(slow.state(t0, close, syn_sent));
+    table.apply(slow.syn_retransmit(t0 + 1 * sec));
+    table.apply(slow.state(t0 + 1 * sec + 300 * us, syn_sent, established));
+    table.apply(client.state(t0, close, syn_sent));
+    table.apply(client.state(t0 + 199 * ms, syn_sent, established));
+
+    const auto records = only<HandshakeRecord>(table.take_finished(t0, 0));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].cookie == slow.cookie);
+    CHECK(records[0].role == Role::client);
+    CHECK(records[0].handshake_us == 1'000'300);
+    CHECK(records[0].syn_retransmits == 1);
+    CHECK(records[0].comm == "curl");
+}
+
+TEST_CASE("ConnTable: no handshake records when the threshold is 0", "[conn_table][detectors]")
+{
+    using enum TcpState;
+    ConnTable table;
+    table.apply(client.state(t0, close, syn_sent));
+    table.apply(client.state(t0 + 5 * sec, syn_sent, established));
+    CHECK(table.take_finished(t0, 0).empty());
+}

@@ -159,6 +159,7 @@ TEST_CASE("JSON fields are exactly the ones docs/records.md documents", "[json_s
         {"stall", record_json(sample_about<StallRecord>())},
         {"retransmit", record_json(sample_about<RetransmitRecord>())},
         {"close_wait", record_json(sample_about<CloseWaitRecord>())},
+        {"handshake", record_json(sample_about<HandshakeRecord>())},
         {"start", start_json(sample_start())},
         {"summary", summary_json(sample_summary(true))},
         {"interval", summary_json(sample_summary(false))},
