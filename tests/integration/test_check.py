@@ -1,4 +1,5 @@
 """`connscope check` on the running kernel, against what the kernel itself exposes."""
+import functools
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ SIGNALS = {"active_open", "passive_open", "state_change", "retransmit", "synack_
            "reset_sent", "reset_received", "connect_error", "delayed_ack", "delayed_ack_stall"}
 
 
+@functools.cache
 def kernel_tracepoints():
     """The kernel's BTF, where every tracepoint has a btf_trace_<name> typedef."""
     return subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
