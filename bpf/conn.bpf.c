@@ -347,20 +347,19 @@ int BPF_PROG(synack_raw, const struct sock *listener, const struct request_sock 
 	return handle_synack(req);
 }
 
-static __always_inline int emit_reset(const struct flow *flow, __u64 key, __u32 direction,
-				      __u32 state)
+static __always_inline struct reset_event *emit_reset(const struct flow *flow, __u64 key,
+						     __u32 direction, __u32 state)
 {
 	struct reset_event *e;
 
 	count(direction == RESET_SENT ? COUNTER_RESETS_SENT : COUNTER_RESETS_RECEIVED, 1);
 	e = reserve(sizeof(*e), EVENT_RESET, key);
 	if (!e)
-		return 0;
+		return NULL;
 	e->flow = *flow;
 	e->direction = direction;
 	e->state = state;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return e;
 }
 
 /* sk is NULL for a reset answering a packet no socket owned (a refused SYN), and may be
@@ -368,6 +367,7 @@ static __always_inline int emit_reset(const struct flow *flow, __u64 key, __u32 
 static __always_inline int handle_reset_sent(const struct sock *sk, const struct sk_buff *skb,
 					     bool btf)
 {
+	struct reset_event *e;
 	struct flow flow = {};
 	__u32 state = 0;
 	__u64 key = 0;
@@ -387,7 +387,10 @@ static __always_inline int handle_reset_sent(const struct sock *sk, const struct
 		return 0;
 	if (filter_pid && !owner_wanted(key ? bpf_map_lookup_elem(&conns, &key) : NULL))
 		return 0;
-	return emit_reset(&flow, key, RESET_SENT, state);
+	e = emit_reset(&flow, key, RESET_SENT, state);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -404,6 +407,8 @@ int BPF_PROG(reset_sent_raw, const struct sock *sk, const struct sk_buff *skb)
 
 static __always_inline int handle_reset_received(const struct sock *sk, bool btf)
 {
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct reset_event *e;
 	struct flow flow = {};
 	__u64 key;
 
@@ -415,7 +420,15 @@ static __always_inline int handle_reset_received(const struct sock *sk, bool btf
 	key = sock_key(sk, btf);
 	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
 		return 0;
-	return emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
+	e = emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
+	if (!e)
+		return 0;
+	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	e->since_send_us = jiffies_to_us((__u32)bpf_jiffies64() - BPF_CORE_READ(tp, lsndtime));
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->fin_received = sock_fin_received(sk);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")

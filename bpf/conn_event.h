@@ -120,6 +120,12 @@ struct reset_event {
 	struct flow flow;
 	__u32 direction;
 	__u32 state; /* state of the socket, 0 when there is none */
+	/* Received resets only: what the idle-close race detector needs. */
+	__u64 bytes_received; /* the peer's FIN counts one */
+	__u32 since_send_us; /* since this side last sent data (lsndtime: jiffies resolution) */
+	__u32 srtt_us;
+	__u32 fin_received; /* 1 when the peer's FIN had arrived before the reset */
+	__u32 pad;
 };
 
 struct accept_event {

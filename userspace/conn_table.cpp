@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "detectors/idle_close_race.h"
 #include "net_names.h"
 
 namespace connscope {
@@ -340,6 +341,13 @@ void ConnTable::on_reset(const reset_event& e)
         conn->reset_sent = true;
     else
         conn->reset_received = true;
+    if (const auto race = idle_close_race(e)) {
+        auto record = about<IdleCloseRaceRecord>(conn->record, unix_ns(e.hdr.ts_ns));
+        record.state = tcp_state_name(e.state);
+        record.since_send_us = race->since_send_us;
+        record.peer_fin_first = race->peer_fin_first;
+        ready_.push_back(std::move(record));
+    }
 }
 
 void ConnTable::on_accept(const accept_event& e)

@@ -103,6 +103,15 @@ json handshake_json(const HandshakeRecord& r)
     return j;
 }
 
+json idle_close_race_json(const IdleCloseRaceRecord& r)
+{
+    json j = about("idle_close_race", r);
+    j["state"] = r.state;
+    j["since_send_us"] = r.since_send_us;
+    j["peer_fin_first"] = r.peer_fin_first;
+    return j;
+}
+
 json close_wait_json(const CloseWaitRecord& r)
 {
     json j = about("close_wait", r);
@@ -196,6 +205,8 @@ json record_json(const Record& record)
                 return retransmit_json(r);
             else if constexpr (std::is_same_v<T, HandshakeRecord>)
                 return handshake_json(r);
+            else if constexpr (std::is_same_v<T, IdleCloseRaceRecord>)
+                return idle_close_race_json(r);
             else
                 return close_wait_json(r);
         },

@@ -80,6 +80,21 @@ struct HandshakeRecord {
     uint32_t syn_retransmits = 0;  // SYNs (client) or SYN-ACKs (server) sent again
 };
 
+// A reset received right after this side reused a connection the peer was closing.
+struct IdleCloseRaceRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    std::string state;  // the connection's state when the reset came
+    uint64_t since_send_us = 0;
+    bool peer_fin_first = false;
+};
+
 // One retransmitted segment (--verbose-events).
 struct RetransmitRecord {
     uint64_t ts_ns = 0;
@@ -124,7 +139,7 @@ struct ConnectErrorRecord {
 };
 
 using Record = std::variant<ConnRecord, ConnectErrorRecord, StallRecord, RetransmitRecord, CloseWaitRecord,
-                            HandshakeRecord>;
+                            HandshakeRecord, IdleCloseRaceRecord>;
 
 struct Hook {
     std::string signal;

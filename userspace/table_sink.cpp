@@ -117,6 +117,14 @@ std::string TableSink::record(const Record& record)
                             endpoint_text(h->remote), duration_text(h->handshake_us), h->syn_retransmits);
         return text;
     }
+    if (const auto* race = std::get_if<IdleCloseRaceRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} reset by peer {} after sending on a reused connection{}\n",
+                            clock_time(race->ts_ns), "", process_text(race->comm, race->pid),
+                            endpoint_text(race->local), endpoint_text(race->remote),
+                            duration_text(race->since_send_us),
+                            race->peer_fin_first ? " the peer had closed" : "");
+        return text;
+    }
     if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {
         text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} CLOSE_WAIT for {}: the peer closed, the application has not\n",
                             clock_time(w->ts_ns), "", process_text(w->comm, w->pid),

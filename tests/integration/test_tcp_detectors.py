@@ -176,6 +176,38 @@ class RetransmitKindsTest(unittest.TestCase):
         self.assertEqual(segs, self.kernel["TcpRetransSegs"])
 
 
+class IdleCloseRaceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        with NetNs("race") as ns:
+            before = ns.nstat()
+            with Connscope("--netns", ns.path) as cs:
+                cls.peer = json.loads(ns.run("python3", PEER, "race", "8094",
+                                             capture_output=True, text=True, timeout=60).stdout)
+            cls.kernel = delta(before, ns.nstat())
+        cls.cs = cs
+
+    def test_the_reused_connection_is_reported(self):
+        self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
+        self.assertIn(self.peer["answer"], ("eof", "ECONNRESET"))
+        races = self.cs.of_type("idle_close_race")
+        self.assertEqual(len(races), 1, races)
+        race = races[0]
+        self.assertEqual((race["lport"], race["rport"]), (self.peer["client_port"], 8094))
+        self.assertEqual(race["state"], "CLOSE_WAIT")
+        self.assertIs(race["peer_fin_first"], True)
+        self.assertLessEqual(race["since_send_us"], 15_000)
+
+    def test_the_servers_kernel_answered_the_request_with_a_reset(self):
+        # The server's socket was closed (a timewait socket held the tuple): one reset out.
+        self.assertEqual(self.kernel["TcpOutRsts"], 1)
+        self.assertEqual(self.cs.summary["resets_sent"], 1)
+        self.assertEqual(self.cs.summary["resets_received"], 1)
+        client = next(c for c in self.cs.of_type("conn") if c["role"] == "client")
+        self.assertEqual(client["close"], "reset_received")
+
+
 class CloseWaitTest(unittest.TestCase):
     HOLD_S = 4
 

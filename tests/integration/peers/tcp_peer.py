@@ -5,10 +5,14 @@ object with what the peers themselves saw.
                               reads, against a server that answers only after both parts.
   bulk PORT BYTES             one connection sending BYTES to a server that reads them all.
   message PORT BYTES          one request of BYTES, answered with one byte once it is all in.
+  race PORT                   a keep-alive client that sends its second request after the server
+                              closed the idle connection, and gets "connection reset by peer".
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
+import errno
 import json
+import select
 import socket
 import sys
 import threading
@@ -115,6 +119,37 @@ def message(port, nbytes):
     return {"client_port": client_port, "elapsed_us": elapsed_us}
 
 
+def idle_close_race(port):
+    server = listener(port)
+    idle_timeout_s = 0.2
+
+    def serve():
+        conn, _ = server.accept()
+        recv_exactly(conn, PART)
+        conn.sendall(b"r" * RESPONSE)
+        # Idle: close, as a keep-alive server does after its idle timeout.
+        select.select([conn], [], [], idle_timeout_s)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.send(b"a" * PART)
+    recv_exactly(client, RESPONSE)
+    thread.join()
+    time.sleep(0.1)
+    client.send(b"b" * PART)
+    # The request gets no answer: the server's FIN (end of file), or a reset.
+    try:
+        answer = "eof" if client.recv(RESPONSE) == b"" else "data"
+    except OSError as e:
+        answer = errno.errorcode[e.errno]
+    client.close()
+    server.close()
+    return {"client_port": client_port, "answer": answer}
+
+
 def close_wait(port, seconds):
     server = listener(port)
     client = socket.create_connection(("127.0.0.1", port))
@@ -133,6 +168,8 @@ def main():
         report = write_write_read(port, int(sys.argv[3]), sys.argv[4] == "1")
     elif mode == "bulk":
         report = bulk(port, int(sys.argv[3]))
+    elif mode == "race":
+        report = idle_close_race(port)
     elif mode == "message":
         report = message(port, int(sys.argv[3]))
     else:
