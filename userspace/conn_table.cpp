@@ -190,10 +190,14 @@ void ConnTable::on_state(const state_event& e)
         conn.srtt_at_established_us = e.tcp.srtt_us;
         report_slow_handshake(conn);
     }
-    if (is(e.newstate, TcpState::fin_wait1) && !conn.peer_fin_first)
+    if (is(e.newstate, TcpState::fin_wait1) && !conn.peer_fin_first) {
         conn.local_fin_first = true;
-    if (is(e.newstate, TcpState::close_wait) && !conn.local_fin_first)
+        conn.received_at_local_fin = e.tcp.bytes_received;
+    }
+    if (is(e.newstate, TcpState::close_wait) && !conn.local_fin_first) {
         conn.peer_fin_first = true;
+        conn.sent_at_peer_fin = e.tcp.bytes_sent - std::min(e.tcp.bytes_sent, e.tcp.bytes_retrans);
+    }
     conn.close_wait_ns = is(e.newstate, TcpState::close_wait) ? e.hdr.ts_ns : 0;
     if (is(e.newstate, TcpState::close))
         finish(e.hdr.cookie, conn, e);
@@ -211,6 +215,11 @@ void ConnTable::finish(uint64_t cookie, Connection& conn, const state_event& e)
     const bool fin_received = e.flags & STATE_FLAG_FIN_RECEIVED;
     r.bytes_received = e.tcp.bytes_received - (fin_received && e.tcp.bytes_received ? 1 : 0);
     r.bytes_retransmitted = e.tcp.bytes_retrans;
+    // Half-close: data that kept flowing the other way after the first FIN.
+    if (conn.sent_at_peer_fin)
+        r.bytes_after_fin = r.bytes_sent - std::min(r.bytes_sent, *conn.sent_at_peer_fin);
+    else if (conn.received_at_local_fin)
+        r.bytes_after_fin = r.bytes_received - std::min(r.bytes_received, *conn.received_at_local_fin);
     complete_closing(cookie);
     stalls_.forget(cookie);
     closing_.insert_or_assign(cookie, std::move(conn));

@@ -57,6 +57,8 @@ private:
         int sk_err = 0;
         uint32_t close_from = 0;
         uint64_t close_wait_ns = 0;  // when the peer's FIN moved it to CLOSE_WAIT
+        std::optional<uint64_t> sent_at_peer_fin;      // payload bytes sent when the peer's FIN came
+        std::optional<uint64_t> received_at_local_fin;  // payload bytes received when we sent ours
     };
     // A SYN-ACK retransmit arrives before the connection's socket exists: held by flow.
     using FlowKey = std::tuple<uint32_t, std::array<uint8_t, 16>, uint16_t, std::array<uint8_t, 16>, uint16_t>;

@@ -149,6 +149,7 @@ json conn_json(const ConnRecord& r)
         {"error", optional_text(r.error)},
         {"time_wait", r.time_wait},
         {"observed_open", r.observed_open},
+        {"bytes_after_fin", r.bytes_after_fin},
         {"delayed_acks", r.tcp.delayed_acks},
         {"stalls", r.tcp.stalls},
         {"stall_us", r.tcp.stall_us},

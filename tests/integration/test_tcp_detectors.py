@@ -208,6 +208,28 @@ class IdleCloseRaceTest(unittest.TestCase):
         self.assertEqual(client["close"], "reset_received")
 
 
+class HalfCloseTest(unittest.TestCase):
+    RESPONSE = 300_000
+
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        with NetNs("half") as ns:
+            with Connscope("--netns", ns.path) as cs:
+                cls.peer = json.loads(ns.run("python3", PEER, "halfclose", "8095", str(cls.RESPONSE),
+                                             capture_output=True, text=True, timeout=60).stdout)
+        cls.cs = cs
+
+    def test_data_after_the_first_fin_on_both_sides(self):
+        self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
+        self.assertEqual(self.peer["received_after_fin"], self.RESPONSE)
+        conns = {c["role"]: c for c in self.cs.of_type("conn")}
+        self.assertEqual(conns["client"]["close"], "local_fin")
+        self.assertEqual(conns["server"]["close"], "peer_fin")
+        for role in ("client", "server"):
+            self.assertEqual(conns[role]["bytes_after_fin"], self.RESPONSE, role)
+
+
 class CloseWaitTest(unittest.TestCase):
     HOLD_S = 4
 

@@ -183,3 +183,34 @@ TEST_CASE("ConnTable: no handshake records when the threshold is 0", "[conn_tabl
     table.apply(client.state(t0 + 5 * sec, syn_sent, established));
     CHECK(table.take_finished(t0, 0).empty());
 }
+
+TEST_CASE("ConnTable: half-close, data after the first FIN", "[conn_table][detectors]")
+{
+    using enum TcpState;
+    ConnTable table;
+    opened(table, client);
+    opened(table, server);
+    // The client sends its request and its FIN; the server answers after it.
+    state_event client_fin = client.state(t0 + 10 * ms, established, fin_wait1);
+    client_fin.tcp = make_counters(300, 0, 0, 50);
+    table.apply(client_fin);
+    state_event server_sees_fin = server.state(t0 + 10 * ms, established, close_wait);
+    server_sees_fin.tcp = make_counters(0, 0, 301, 50);
+    server_sees_fin.flags = STATE_FLAG_FIN_RECEIVED;
+    table.apply(server_sees_fin);
+    state_event server_done = server.state(t0 + 20 * ms, last_ack, close);
+    server_done.tcp = make_counters(50'000, 1'000, 301, 50);
+    server_done.flags = STATE_FLAG_FIN_RECEIVED;
+    table.apply(server_done);
+    state_event client_done = client.state(t0 + 20 * ms, fin_wait2, close);
+    client_done.tcp = make_counters(300, 0, 49'001, 50);
+    client_done.flags = STATE_FLAG_FIN_RECEIVED;
+    table.apply(client_done);
+
+    const auto conns = only<ConnRecord>(table.take_all_finished());
+    REQUIRE(conns.size() == 2);
+    for (const ConnRecord& c : conns) {
+        INFO("cookie " << c.cookie);
+        CHECK(c.bytes_after_fin == 49'000);
+    }
+}

@@ -7,6 +7,8 @@ object with what the peers themselves saw.
   message PORT BYTES          one request of BYTES, answered with one byte once it is all in.
   race PORT                   a keep-alive client that sends its second request after the server
                               closed the idle connection, and gets "connection reset by peer".
+  halfclose PORT BYTES        a client that sends its request and its FIN, then reads a response
+                              of BYTES that the server sends after that FIN.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
@@ -150,6 +152,31 @@ def idle_close_race(port):
     return {"client_port": client_port, "answer": answer}
 
 
+def half_close(port, nbytes):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        while conn.recv(65536):
+            pass
+        conn.sendall(b"h" * nbytes)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.sendall(b"q" * PART)
+    client.shutdown(socket.SHUT_WR)
+    received = 0
+    while chunk := client.recv(65536):
+        received += len(chunk)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "received_after_fin": received}
+
+
 def close_wait(port, seconds):
     server = listener(port)
     client = socket.create_connection(("127.0.0.1", port))
@@ -168,6 +195,8 @@ def main():
         report = write_write_read(port, int(sys.argv[3]), sys.argv[4] == "1")
     elif mode == "bulk":
         report = bulk(port, int(sys.argv[3]))
+    elif mode == "halfclose":
+        report = half_close(port, int(sys.argv[3]))
     elif mode == "race":
         report = idle_close_race(port)
     elif mode == "message":
