@@ -69,6 +69,8 @@ struct tcp_counters {
 	__u32 total_retrans;
 	__u32 segs_out;
 	__s32 sk_err;
+	__u32 snd_cwnd; /* segments */
+	__u32 snd_ssthresh; /* TCP_INFINITE_SSTHRESH (0x7fffffff) until the first loss */
 };
 
 enum state_flags {

@@ -71,6 +71,8 @@ struct detect_state {
 	__u64 held_ns; /* a small send left unsent behind data in flight; 0 when none */
 	__u32 held_snd_nxt; /* snd_nxt then: the held data has gone once snd_nxt moves */
 	__u32 flags; /* enum detect_flags */
+	__u32 restart_lsndtime; /* lsndtime of the idle period last reported as a restart */
+	__u32 pad;
 };
 
 struct {

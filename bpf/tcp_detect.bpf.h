@@ -26,6 +26,17 @@ static __always_inline bool detect_wanted(const struct sock *sk, __u64 key)
 	return !filter_pid || owner_wanted(bpf_map_lookup_elem(&conns, &key));
 }
 
+static __always_inline struct detect_state *detect_state_of(__u64 key)
+{
+	struct detect_state fresh = {};
+	struct detect_state *st = bpf_map_lookup_elem(&detect, &key);
+
+	if (st)
+		return st;
+	bpf_map_update_elem(&detect, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&detect, &key);
+}
+
 /* Mirrors tcp_delack_timer() and tcp_delack_timer_handler(): an ACK is sent and counted as
  * DelayedACKs when the socket is not owned by the application, not closed or listening, has
  * no compressed SACK pending, and has the delayed-ACK timer and an ACK scheduled. When the
@@ -196,16 +207,8 @@ static __always_inline int handle_send_length(const struct sock *sk, int ret, bo
 	key = stored_sock_key(sk, btf);
 	if (!key)
 		return 0;
-	st = bpf_map_lookup_elem(&detect, &key);
-	if (!st) {
-		struct detect_state fresh = {};
-
-		bpf_map_update_elem(&detect, &key, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&detect, &key);
-		if (!st)
-			return 0;
-	}
-	if (st->held_ns)
+	st = detect_state_of(key);
+	if (!st || st->held_ns)
 		return 0;
 	st->held_ns = bpf_ktime_get_ns();
 	st->held_snd_nxt = snd_nxt;
@@ -223,6 +226,58 @@ SEC("raw_tp/sock_send_length")
 int BPF_PROG(send_length_raw, const struct sock *sk, int ret, int flags)
 {
 	return handle_send_length(sk, ret, false);
+}
+
+/* The first pass of tcp_sendmsg_locked(), before anything of this call is sent, sees the
+ * state tcp_slow_start_after_idle_check() will test: the restart happens when the sysctl is
+ * on, nothing is in flight, the congestion control has no cong_control hook (BBR has) and
+ * the connection has not sent for longer than its RTO. Later passes of the same call see the
+ * same lsndtime and are not reported again. */
+static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf)
+{
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct idle_restart_event *e;
+	struct detect_state *st;
+	__u32 lsndtime, idle, rto;
+	__u64 key;
+
+	if (!BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_slow_start_after_idle) ||
+	    BPF_CORE_READ(tp, packets_out) || BPF_CORE_READ(icsk, icsk_ca_ops, cong_control))
+		return 0;
+	lsndtime = BPF_CORE_READ(tp, lsndtime);
+	idle = (__u32)bpf_jiffies64() - lsndtime;
+	rto = BPF_CORE_READ(icsk, icsk_rto);
+	if ((__s32)idle <= (__s32)rto)
+		return 0;
+	key = stored_sock_key(sk, btf);
+	if (!key || !detect_wanted(sk, key))
+		return 0;
+	st = detect_state_of(key);
+	if (!st || st->restart_lsndtime == lsndtime)
+		return 0;
+	st->restart_lsndtime = lsndtime;
+	e = reserve(sizeof(*e), EVENT_IDLE_RESTART, key);
+	if (!e)
+		return 0;
+	e->idle_us = jiffies_to_us(idle);
+	e->rto_us = jiffies_to_us(rto);
+	e->cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	e->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(sendmsg_locked_btf, const struct sock *sk)
+{
+	return handle_sendmsg_locked(sk, true);
+}
+
+SEC("raw_tp/tcp_sendmsg_locked")
+int BPF_PROG(sendmsg_locked_raw, const struct sock *sk)
+{
+	return handle_sendmsg_locked(sk, false);
 }
 
 #endif /* CONNSCOPE_TCP_DETECT_BPF_H */

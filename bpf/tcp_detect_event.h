@@ -11,6 +11,7 @@ enum tcp_detect_event_type {
 	EVENT_DELAYED_ACK = 16,
 	EVENT_DATA_AFTER_DELAYED_ACK = 17,
 	EVENT_HELD_SEND_RELEASED = 18,
+	EVENT_IDLE_RESTART = 19,
 };
 
 /* The delayed-ACK timer sent an ACK (tcp_delack_timer_handler, counted as DelayedACKs). */
@@ -34,6 +35,16 @@ struct held_send_released_event {
 	__u64 held_ns; /* when sendmsg() returned with it unsent */
 	__u32 srtt_us;
 	__u32 nodelay; /* 1 when TCP_NODELAY was on */
+};
+
+/* sendmsg() on a connection idle for longer than its RTO, nothing in flight, with
+ * net.ipv4.tcp_slow_start_after_idle on: the kernel restarts the congestion window. */
+struct idle_restart_event {
+	struct event_header hdr;
+	__u32 idle_us; /* since the last send (jiffies resolution) */
+	__u32 rto_us;
+	__u32 cwnd; /* before the restart, in segments */
+	__u32 ssthresh;
 };
 
 #endif /* CONNSCOPE_TCP_DETECT_EVENT_H */

@@ -6,7 +6,7 @@ namespace connscope {
 
 std::span<const HookPrograms> hook_programs()
 {
-    static constexpr std::array<HookPrograms, 10> table{{
+    static constexpr std::array<HookPrograms, 11> table{{
         {"inet_sock_set_state", "state_btf", "state_raw"},
         {"tcp_retransmit_skb", "retransmit_btf", "retransmit_raw"},
         {"tcp_retransmit_synack", "synack_btf", "synack_raw"},
@@ -17,6 +17,7 @@ std::span<const HookPrograms> hook_programs()
         {"timer_expire_entry", "timer_expire_btf", "timer_expire_raw"},
         {"tcp_probe", "tcp_probe_btf", "tcp_probe_raw"},
         {"sock_send_length", "send_length_btf", "send_length_raw"},
+        {"tcp_sendmsg_locked", "sendmsg_locked_btf", "sendmsg_locked_raw"},
     }};
     return table;
 }
@@ -37,6 +38,7 @@ std::span<const SignalHooks> signal_hooks()
         // The delayed-ACK timer is recognised by its function, tcp_delack_timer (kallsyms).
         {"delayed_ack", {"timer_expire_entry"}},
         {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
+        {"idle_restart", {"tcp_sendmsg_locked"}},
     };
     return table;
 }

@@ -41,6 +41,14 @@ R about(const ConnRecord& conn, uint64_t ts_ns)
     return r;
 }
 
+// The kernel's TCP_INFINITE_SSTHRESH: no loss yet, still in the first slow start.
+constexpr uint32_t infinite_ssthresh = 0x7fffffff;
+
+std::optional<uint32_t> ssthresh(const tcp_counters& c)
+{
+    return c.snd_ssthresh >= infinite_ssthresh ? std::nullopt : std::optional<uint32_t>(c.snd_ssthresh);
+}
+
 RetransmitKind retransmit_kind(const retransmit_event& e)
 {
     switch (e.kind) {
@@ -111,8 +119,10 @@ void ConnTable::apply(const Event& event)
                 on_delayed_ack(e);
             else if constexpr (std::is_same_v<T, data_after_delayed_ack_event>)
                 on_data_after_delayed_ack(e);
-            else
+            else if constexpr (std::is_same_v<T, held_send_released_event>)
                 on_held_send_released(e);
+            else
+                on_idle_restart(e);
         },
         event);
 }
@@ -210,6 +220,8 @@ void ConnTable::finish(uint64_t cookie, Connection& conn, const state_event& e)
     conn.close_from = e.oldstate;
     conn.sk_err = e.tcp.sk_err;
     r.rtt_us = e.tcp.srtt_us;
+    r.cwnd = e.tcp.snd_cwnd;
+    r.ssthresh = ssthresh(e.tcp);
     r.bytes_sent = e.tcp.bytes_sent - std::min(e.tcp.bytes_sent, e.tcp.bytes_retrans);
     // The kernel counts the peer's FIN as a received byte; it carries no data.
     const bool fin_received = e.flags & STATE_FLAG_FIN_RECEIVED;
@@ -309,6 +321,17 @@ void ConnTable::report_slow_handshake(const Connection& conn)
     record.handshake_us = took_us;
     record.syn_retransmits = conn.record.syn_retransmits;
     ready_.push_back(std::move(record));
+}
+
+void ConnTable::on_idle_restart(const idle_restart_event& e)
+{
+    auto it = open_.find(e.hdr.cookie);
+    if (it == open_.end())
+        return;
+    TcpCounters& c = it->second.record.tcp;
+    c.idle_restarts += 1;
+    c.last_restart_cwnd = e.cwnd;
+    c.last_event_ns = e.hdr.ts_ns;
 }
 
 std::optional<TcpCounters> ConnTable::tcp_counters(uint64_t cookie) const

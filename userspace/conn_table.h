@@ -75,6 +75,7 @@ private:
     void on_delayed_ack(const delayed_ack_event& e);
     void on_data_after_delayed_ack(const data_after_delayed_ack_event& e);
     void on_held_send_released(const held_send_released_event& e);
+    void on_idle_restart(const idle_restart_event& e);
     void add_stall(Connection& conn, const Stall& stall);
     void report_slow_handshake(const Connection& conn);
     static uint64_t handshake_us(const Connection& conn);

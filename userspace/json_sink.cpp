@@ -30,6 +30,8 @@ const char* close_name(CloseKind kind)
 
 json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
+json optional_number(const std::optional<uint32_t>& n) { return n ? json(*n) : json(nullptr); }
+
 const char* stall_kind_name(StallKind kind)
 {
     return kind == StallKind::nagle_delayed_ack ? "nagle_delayed_ack" : "delayed_ack";
@@ -150,6 +152,10 @@ json conn_json(const ConnRecord& r)
         {"time_wait", r.time_wait},
         {"observed_open", r.observed_open},
         {"bytes_after_fin", r.bytes_after_fin},
+        {"cwnd", r.cwnd},
+        {"ssthresh", optional_number(r.ssthresh)},
+        {"idle_restarts", r.tcp.idle_restarts},
+        {"restart_cwnd", r.tcp.last_restart_cwnd},
         {"delayed_acks", r.tcp.delayed_acks},
         {"stalls", r.tcp.stalls},
         {"stall_us", r.tcp.stall_us},

@@ -46,7 +46,9 @@ struct ConnRecord {
     std::string close_state;  // the state the connection left for CLOSE
     std::string error;         // the socket error it ended with, if any
     bool time_wait = false;
-    uint64_t bytes_after_fin = 0;  // half-close: payload that flowed the other way after the first FIN
+    uint64_t bytes_after_fin = 0;
+    uint32_t cwnd = 0;                  // congestion window at close (segments)
+    std::optional<uint32_t> ssthresh;  // at close; nothing while infinite (no loss seen)  // half-close: payload that flowed the other way after the first FIN
     TcpCounters tcp;  // detectors: delayed ACKs, stalls, retransmits by kind
 };
 

@@ -230,6 +230,45 @@ class HalfCloseTest(unittest.TestCase):
             self.assertEqual(conns[role]["bytes_after_fin"], self.RESPONSE, role)
 
 
+def idle_between_requests(congestion_control, slow_start_after_idle):
+    with NetNs("idle") as ns:
+        ns.sysctl("net.ipv4.tcp_slow_start_after_idle", slow_start_after_idle)
+        with Connscope("--netns", ns.path) as cs:
+            # 0.5 s idle: longer than the RTO (200 ms minimum on Linux).
+            peer = json.loads(ns.run("python3", PEER, "idle", "8096", "0.5", congestion_control,
+                                     capture_output=True, text=True, timeout=60).stdout)
+    return cs, peer, {c["role"]: c for c in cs.of_type("conn")}
+
+
+class IdleRestartTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        cls.runs = {
+            "cubic": idle_between_requests("cubic", 1),
+            "sysctl off": idle_between_requests("cubic", 0),
+            # BBR has cong_control: the kernel never restarts its window.
+            "bbr": idle_between_requests("bbr", 1),
+        }
+
+    def test_each_side_restarts_once_after_the_idle_period(self):
+        cs, peer, conns = self.runs["cubic"]
+        self.assertEqual(cs.returncode, 0, cs.stderr)
+        for role in ("client", "server"):
+            self.assertEqual(conns[role]["idle_restarts"], 1, role)
+        # The window the restart threw away, as the server read it (TCP_INFO) just before.
+        self.assertEqual(conns["server"]["restart_cwnd"], peer["server_cwnd_before_second"])
+        self.assertGreater(conns["server"]["restart_cwnd"], 10)
+
+    def test_no_restart_with_the_sysctl_off_or_bbr(self):
+        for run in ("sysctl off", "bbr"):
+            cs, _, conns = self.runs[run]
+            self.assertEqual(cs.returncode, 0, cs.stderr)
+            for role in ("client", "server"):
+                self.assertEqual((conns[role]["idle_restarts"], conns[role]["restart_cwnd"]), (0, 0),
+                                 f"{run} {role}")
+
+
 class CloseWaitTest(unittest.TestCase):
     HOLD_S = 4
 

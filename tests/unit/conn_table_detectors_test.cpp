@@ -214,3 +214,25 @@ TEST_CASE("ConnTable: half-close, data after the first FIN", "[conn_table][detec
         CHECK(c.bytes_after_fin == 49'000);
     }
 }
+
+TEST_CASE("ConnTable: idle restarts and the window at close", "[conn_table][detectors]")
+{
+    using enum TcpState;
+    ConnTable table;
+    opened(table, server);
+    table.apply(server.idle_restart(t0 + 1 * sec, 40));
+    table.apply(server.idle_restart(t0 + 3 * sec, 25));
+    CHECK(table.tcp_counters(server.cookie)->last_event_ns == t0 + 3 * sec);
+    state_event closing = server.state(t0 + 4 * sec, fin_wait1, close);
+    closing.tcp = make_counters(0, 0, 0, 50);
+    closing.tcp.snd_cwnd = 12;
+    closing.tcp.snd_ssthresh = 0x7fffffff;
+    table.apply(closing);
+
+    const auto conns = only<ConnRecord>(table.take_all_finished());
+    REQUIRE(conns.size() == 1);
+    CHECK(conns[0].tcp.idle_restarts == 2);
+    CHECK(conns[0].tcp.last_restart_cwnd == 25);
+    CHECK(conns[0].cwnd == 12);
+    CHECK_FALSE(conns[0].ssthresh);
+}

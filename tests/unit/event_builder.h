@@ -157,6 +157,17 @@ struct Socket {
         return e;
     }
 
+    idle_restart_event idle_restart(uint64_t ts_ns, uint32_t cwnd) const
+    {
+        idle_restart_event e{};
+        e.hdr = make_header(static_cast<event_type>(EVENT_IDLE_RESTART), cookie, ts_ns);
+        e.idle_us = 500'000;
+        e.rto_us = 204'000;
+        e.cwnd = cwnd;
+        e.ssthresh = 0x7fffffff;
+        return e;
+    }
+
     reset_event reset(uint64_t ts_ns, reset_direction direction, TcpState state) const
     {
         reset_event e{};

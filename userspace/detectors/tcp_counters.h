@@ -19,6 +19,8 @@ struct TcpCounters {
     uint32_t slow_start_retransmits = 0;  // segments
     uint32_t timeouts = 0;                // RTO expiries
     uint32_t loss_probes = 0;
+    uint32_t idle_restarts = 0;  // congestion window restarts after an idle period (slow start again)
+    uint32_t last_restart_cwnd = 0;  // the window the latest restart started from
     uint64_t last_event_ns = 0;  // monotonic time of the latest change, 0 before any
 };
 

@@ -9,12 +9,17 @@ object with what the peers themselves saw.
                               closed the idle connection, and gets "connection reset by peer".
   halfclose PORT BYTES        a client that sends its request and its FIN, then reads a response
                               of BYTES that the server sends after that FIN.
+  idle PORT SECONDS CC        two requests on one connection, SECONDS apart, each answered with a
+                              large response, with congestion control CC on both sockets;
+                              the server reads its congestion window (TCP_INFO) just before
+                              the second.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
 import errno
 import json
 import select
+import struct
 import socket
 import sys
 import threading
@@ -177,6 +182,48 @@ def half_close(port, nbytes):
     return {"client_port": client_port, "received_after_fin": received}
 
 
+LARGE = 1_000_000
+
+
+def tcp_info_window(sock):
+    """(snd_cwnd, snd_ssthresh) from struct tcp_info."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    ssthresh, cwnd = struct.unpack_from("II", info, 76)
+    return cwnd, ssthresh
+
+
+def idle_between_requests(port, seconds, congestion_control):
+    server = listener(port)
+    windows = {}
+
+    def serve():
+        conn, _ = server.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
+        recv_exactly(conn, PART)
+        conn.sendall(b"1" * LARGE)
+        recv_exactly(conn, PART)
+        windows["before_second"] = tcp_info_window(conn)
+        conn.sendall(b"2" * LARGE)
+        recv_exactly(conn, 1)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
+    client_port = client.getsockname()[1]
+    client.send(b"a" * PART)
+    recv_exactly(client, LARGE)
+    time.sleep(seconds)
+    client.send(b"b" * PART)
+    recv_exactly(client, LARGE)
+    client.close()
+    thread.join()
+    server.close()
+    cwnd, ssthresh = windows["before_second"]
+    return {"client_port": client_port, "server_cwnd_before_second": cwnd, "server_ssthresh": ssthresh}
+
+
 def close_wait(port, seconds):
     server = listener(port)
     client = socket.create_connection(("127.0.0.1", port))
@@ -197,6 +244,8 @@ def main():
         report = bulk(port, int(sys.argv[3]))
     elif mode == "halfclose":
         report = half_close(port, int(sys.argv[3]))
+    elif mode == "idle":
+        report = idle_between_requests(port, float(sys.argv[3]), sys.argv[4])
     elif mode == "race":
         report = idle_close_race(port)
     elif mode == "message":
