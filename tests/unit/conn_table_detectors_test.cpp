@@ -223,11 +223,11 @@ TEST_CASE("ConnTable: idle restarts and the window at close", "[conn_table][dete
     table.apply(server.idle_restart(t0 + 1 * sec, 40));
     table.apply(server.idle_restart(t0 + 3 * sec, 25));
     CHECK(table.tcp_counters(server.cookie)->last_event_ns == t0 + 3 * sec);
-    state_event closing = server.state(t0 + 4 * sec, fin_wait1, close);
-    closing.tcp = make_counters(0, 0, 0, 50);
-    closing.tcp.snd_cwnd = 12;
-    closing.tcp.snd_ssthresh = 0x7fffffff;
-    table.apply(closing);
+    state_event closed = server.state(t0 + 4 * sec, fin_wait1, close);
+    closed.tcp = make_counters(0, 0, 0, 50);
+    closed.tcp.snd_cwnd = 12;
+    closed.tcp.snd_ssthresh = 0x7fffffff;
+    table.apply(closed);
 
     const auto conns = only<ConnRecord>(table.take_all_finished());
     REQUIRE(conns.size() == 1);
