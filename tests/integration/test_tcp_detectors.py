@@ -50,11 +50,11 @@ def delta(before, after):
     return {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
 
 
-def write_write_read(nodelay):
+def write_write_read(nodelay, mechanism="auto"):
     """(connscope, the peer's report, nstat delta) for one write-write-read run."""
     with NetNs("wwr") as ns:
         before = ns.nstat()
-        with Connscope("--netns", ns.path) as cs:
+        with Connscope("--netns", ns.path, "--mechanism", mechanism) as cs:
             out = ns.run("python3", PEER, "wwr", "8090", str(REQUESTS), "1" if nodelay else "0",
                          capture_output=True, text=True, timeout=60).stdout
         after = ns.nstat()
@@ -62,10 +62,12 @@ def write_write_read(nodelay):
 
 
 class NagleDelayedAckTest(unittest.TestCase):
+    mechanism = "auto"
+
     @classmethod
     def setUpClass(cls):
         require_root()
-        cls.cs, cls.peer, cls.kernel = write_write_read(nodelay=False)
+        cls.cs, cls.peer, cls.kernel = write_write_read(nodelay=False, mechanism=cls.mechanism)
 
     def stalls(self, side):
         return [s for s in self.cs.of_type("stall") if s["side"] == side]
@@ -109,6 +111,11 @@ class NagleDelayedAckTest(unittest.TestCase):
             self.assertEqual(conn["stall_us"], sum(s["stall_us"] for s in stalls))
 
 
+class NagleDelayedAckRawTpTest(NagleDelayedAckTest):
+    """The same with raw_tp programs, which key sockets by address, not cookie."""
+    mechanism = "raw_tp"
+
+
 class NoDelayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -126,6 +133,8 @@ class NoDelayTest(unittest.TestCase):
 
 
 class RetransmitKindsTest(unittest.TestCase):
+    mechanism = "auto"
+
     @classmethod
     def setUpClass(cls):
         require_root()
@@ -134,7 +143,7 @@ class RetransmitKindsTest(unittest.TestCase):
             ns.ip("link", "set", "lo", "mtu", "1500")
             ns.nft(DROPS)
             before = ns.nstat()
-            with Connscope("--netns", ns.path, "--verbose-events") as cs:
+            with Connscope("--netns", ns.path, "--verbose-events", "--mechanism", cls.mechanism) as cs:
                 cls.bulk = json.loads(ns.run("python3", PEER, "bulk", "8091", "400000",
                                              capture_output=True, text=True, timeout=60).stdout)
                 cls.message = json.loads(ns.run("python3", PEER, "message", "8092", "300",
@@ -228,6 +237,10 @@ class HalfCloseTest(unittest.TestCase):
         self.assertEqual(conns["server"]["close"], "peer_fin")
         for role in ("client", "server"):
             self.assertEqual(conns[role]["bytes_after_fin"], self.RESPONSE, role)
+
+
+class RetransmitKindsRawTpTest(RetransmitKindsTest):
+    mechanism = "raw_tp"
 
 
 def idle_between_requests(congestion_control, slow_start_after_idle):
