@@ -20,6 +20,10 @@ const volatile __u32 filter_pid = 0;
 const volatile __u16 filter_port = 0;
 /* tcp_retransmit_skb gained an err argument in 6.18 and fires on failed attempts too. */
 const volatile bool retransmit_reports_err = false;
+/* Turns icsk_rto (jiffies) into microseconds; 0 (unknown) when libbpf finds no kernel config. */
+extern int CONFIG_HZ __kconfig __weak;
+
+#define ICSK_TIME_LOSS_PROBE 5
 
 #define EINPROGRESS 115
 #define EALREADY 114
@@ -202,22 +206,53 @@ int BPF_PROG(state_raw, const struct sock *sk, int oldstate, int newstate)
 	return handle_state(sk, oldstate, newstate, false);
 }
 
-static __always_inline int emit_retransmit(const struct flow *flow, __u64 key, __u32 state,
-					   __u32 segs, bool syn, bool synack)
+struct retransmit_info {
+	__u32 state;
+	__u32 segs;
+	__u32 kind; /* enum retransmit_kind */
+	__u32 rto_us;
+	__u32 srtt_us;
+};
+
+static __always_inline void count_retransmit_kind(const struct retransmit_info *info)
 {
+	switch (info->kind) {
+	case RETRANSMIT_FAST:
+		count(COUNTER_RETRANS_FAST, info->segs);
+		break;
+	case RETRANSMIT_SLOW_START:
+		count(COUNTER_RETRANS_SLOW_START, info->segs);
+		break;
+	case RETRANSMIT_TIMEOUT:
+		count(COUNTER_RETRANS_TIMEOUT, 1);
+		break;
+	case RETRANSMIT_LOSS_PROBE:
+		count(COUNTER_RETRANS_LOSS_PROBE, 1);
+		break;
+	}
+}
+
+static __always_inline int emit_retransmit(const struct flow *flow, __u64 key,
+					   const struct retransmit_info *info)
+{
+	bool syn = info->kind == RETRANSMIT_SYN || info->kind == RETRANSMIT_SYNACK;
 	struct retransmit_event *e;
 
-	count(COUNTER_RETRANS_SEGS, segs);
+	count(COUNTER_RETRANS_SEGS, info->segs);
 	if (syn)
 		count(COUNTER_SYN_RETRANS, 1);
+	count_retransmit_kind(info);
 	e = reserve(sizeof(*e), EVENT_RETRANSMIT, key);
 	if (!e)
 		return 0;
 	e->flow = *flow;
-	e->state = state;
-	e->segs = segs;
+	e->state = info->state;
+	e->segs = info->segs;
 	e->syn = syn;
-	e->synack = synack;
+	e->synack = info->kind == RETRANSMIT_SYNACK;
+	e->kind = info->kind;
+	e->rto_us = info->rto_us;
+	e->srtt_us = info->srtt_us;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -230,9 +265,36 @@ static __always_inline bool retransmit_not_counted(long err)
 	       err == -EHOSTUNREACH;
 }
 
+/* icsk_pending names the armed retransmit-family timer. While that timer's handler runs, the
+ * timer is no longer queued (timer_pending() is false): tcp_write_timer_handler() has cleared
+ * icsk_pending before the RTO handler, and leaves ICSK_TIME_LOSS_PROBE set for the tail-loss
+ * probe. A retransmit driven by an ACK finds its timer still queued. */
+static __always_inline __u32 retransmit_kind(const struct sock *sk, bool syn)
+{
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	bool from_timer = !BPF_CORE_READ(icsk, icsk_retransmit_timer.entry.pprev);
+	__u8 pending = BPF_CORE_READ(icsk, icsk_pending);
+	__u8 ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+
+	if (syn)
+		return RETRANSMIT_SYN;
+	if (ca_state == TCP_CA_Loss)
+		return from_timer && pending == 0 ? RETRANSMIT_TIMEOUT : RETRANSMIT_SLOW_START;
+	if (from_timer && pending == ICSK_TIME_LOSS_PROBE)
+		return RETRANSMIT_LOSS_PROBE;
+	return RETRANSMIT_FAST;
+}
+
+static __always_inline __u32 jiffies_to_us(__u64 jiffies)
+{
+	return CONFIG_HZ > 0 ? jiffies * 1000000 / CONFIG_HZ : 0;
+}
+
 static __always_inline int handle_retransmit(const struct sock *sk, const struct sk_buff *skb,
 					     long err, bool btf)
 {
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	struct retransmit_info info = {};
 	struct tcp_skb_cb *tcb;
 	struct flow flow = {};
 	__u64 key;
@@ -246,9 +308,12 @@ static __always_inline int handle_retransmit(const struct sock *sk, const struct
 	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
 		return 0;
 	tcb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
-	return emit_retransmit(&flow, key, BPF_CORE_READ(sk, __sk_common.skc_state),
-			       BPF_CORE_READ(tcb, tcp_gso_segs),
-			       BPF_CORE_READ(tcb, tcp_flags) & TCPHDR_SYN, false);
+	info.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	info.segs = BPF_CORE_READ(tcb, tcp_gso_segs);
+	info.kind = retransmit_kind(sk, BPF_CORE_READ(tcb, tcp_flags) & TCPHDR_SYN);
+	info.rto_us = jiffies_to_us(BPF_CORE_READ(icsk, icsk_rto));
+	info.srtt_us = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	return emit_retransmit(&flow, key, &info);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -267,12 +332,13 @@ int BPF_PROG(retransmit_raw, const struct sock *sk, const struct sk_buff *skb)
  * space joins this to it by flow. The listener's owner is not the connection's owner. */
 static __always_inline int handle_synack(const struct request_sock *req)
 {
+	struct retransmit_info info = { .state = TCP_SYN_RECV, .segs = 1, .kind = RETRANSMIT_SYNACK };
 	struct flow flow = {};
 
 	flow_from_sock_common(&flow, &req->__req_common);
 	if (!flow_wanted(&flow) || filter_pid)
 		return 0;
-	return emit_retransmit(&flow, 0, TCP_SYN_RECV, 1, true, true);
+	return emit_retransmit(&flow, 0, &info);
 }
 
 SEC("tp_btf/tcp_retransmit_synack")
@@ -287,20 +353,19 @@ int BPF_PROG(synack_raw, const struct sock *listener, const struct request_sock 
 	return handle_synack(req);
 }
 
-static __always_inline int emit_reset(const struct flow *flow, __u64 key, __u32 direction,
-				      __u32 state)
+static __always_inline struct reset_event *emit_reset(const struct flow *flow, __u64 key,
+						     __u32 direction, __u32 state)
 {
 	struct reset_event *e;
 
 	count(direction == RESET_SENT ? COUNTER_RESETS_SENT : COUNTER_RESETS_RECEIVED, 1);
 	e = reserve(sizeof(*e), EVENT_RESET, key);
 	if (!e)
-		return 0;
+		return NULL;
 	e->flow = *flow;
 	e->direction = direction;
 	e->state = state;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return e;
 }
 
 /* sk is NULL for a reset answering a packet no socket owned (a refused SYN), and may be
@@ -308,6 +373,7 @@ static __always_inline int emit_reset(const struct flow *flow, __u64 key, __u32 
 static __always_inline int handle_reset_sent(const struct sock *sk, const struct sk_buff *skb,
 					     bool btf)
 {
+	struct reset_event *e;
 	struct flow flow = {};
 	__u32 state = 0;
 	__u64 key = 0;
@@ -327,7 +393,10 @@ static __always_inline int handle_reset_sent(const struct sock *sk, const struct
 		return 0;
 	if (filter_pid && !owner_wanted(key ? bpf_map_lookup_elem(&conns, &key) : NULL))
 		return 0;
-	return emit_reset(&flow, key, RESET_SENT, state);
+	e = emit_reset(&flow, key, RESET_SENT, state);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -344,6 +413,8 @@ int BPF_PROG(reset_sent_raw, const struct sock *sk, const struct sk_buff *skb)
 
 static __always_inline int handle_reset_received(const struct sock *sk, bool btf)
 {
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct reset_event *e;
 	struct flow flow = {};
 	__u64 key;
 
@@ -355,7 +426,15 @@ static __always_inline int handle_reset_received(const struct sock *sk, bool btf
 	key = sock_key(sk, btf);
 	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
 		return 0;
-	return emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
+	e = emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
+	if (!e)
+		return 0;
+	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	e->since_send_us = jiffies_to_us((__u32)bpf_jiffies64() - BPF_CORE_READ(tp, lsndtime));
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->fin_received = sock_fin_received(sk);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -525,3 +604,5 @@ int BPF_PROG(sys_exit_raw, const struct pt_regs *regs, long ret)
 {
 	return handle_sys_exit(regs, ret, false);
 }
+
+#include "tcp_detect.bpf.h"

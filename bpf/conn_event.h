@@ -23,6 +23,12 @@ enum counter_index {
 	COUNTER_RESETS_SENT,
 	COUNTER_RESETS_RECEIVED,
 	COUNTER_EVENTS_LOST,
+	COUNTER_RETRANS_FAST, /* segments; equals TcpExtTCPFastRetrans */
+	COUNTER_RETRANS_SLOW_START, /* segments after a timeout; equals TcpExtTCPSlowStartRetrans */
+	COUNTER_RETRANS_TIMEOUT, /* RTO expiries that retransmitted data */
+	COUNTER_RETRANS_LOSS_PROBE, /* tail-loss probes that retransmitted */
+	COUNTER_DELAYED_ACKS, /* equals TcpExtDelayedACKs (but see tcp_detect.bpf.h) */
+	COUNTER_DELAYED_ACKS_LOCKED, /* equals TcpExtDelayedACKLocked */
 	COUNTER_MAX,
 };
 
@@ -63,6 +69,8 @@ struct tcp_counters {
 	__u32 total_retrans;
 	__u32 segs_out;
 	__s32 sk_err;
+	__u32 snd_cwnd; /* segments */
+	__u32 snd_ssthresh; /* TCP_INFINITE_SSTHRESH (0x7fffffff) until the first loss */
 };
 
 enum state_flags {
@@ -82,6 +90,16 @@ struct state_event {
 	__u32 pad;
 };
 
+/* Why a segment was sent again, from the socket's state at the time. */
+enum retransmit_kind {
+	RETRANSMIT_SYN = 1, /* SYN, or the SYN-ACK of a fast-open child */
+	RETRANSMIT_SYNACK, /* SYN-ACK of a request socket */
+	RETRANSMIT_TIMEOUT, /* the head of the queue, from the RTO timer */
+	RETRANSMIT_SLOW_START, /* the rest of the queue after a timeout (CA_Loss) */
+	RETRANSMIT_FAST, /* fast retransmit or RACK (not CA_Loss) */
+	RETRANSMIT_LOSS_PROBE, /* tail-loss probe */
+};
+
 struct retransmit_event {
 	struct event_header hdr;
 	struct flow flow;
@@ -89,6 +107,10 @@ struct retransmit_event {
 	__u32 segs; /* tcp_skb_pcount() of the retransmitted skb: TcpRetransSegs adds this */
 	__u32 syn; /* 1 for a SYN or SYN-ACK */
 	__u32 synack; /* 1 when retransmitted by tcp_retransmit_synack (request socket) */
+	__u32 kind; /* enum retransmit_kind */
+	__u32 rto_us; /* icsk_rto before this retransmit's backoff; 0 when unknown */
+	__u32 srtt_us;
+	__u32 pad;
 };
 
 enum reset_direction {
@@ -101,6 +123,12 @@ struct reset_event {
 	struct flow flow;
 	__u32 direction;
 	__u32 state; /* state of the socket, 0 when there is none */
+	/* Received resets only: what the idle-close race detector needs. */
+	__u64 bytes_received; /* the peer's FIN counts one */
+	__u32 since_send_us; /* since this side last sent data (lsndtime: jiffies resolution) */
+	__u32 srtt_us;
+	__u32 fin_received; /* 1 when the peer's FIN had arrived before the reset */
+	__u32 pad;
 };
 
 struct accept_event {

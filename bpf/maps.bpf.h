@@ -5,6 +5,7 @@
 #define CONNSCOPE_MAPS_BPF_H
 
 #include "conn_event.h"
+#include "tcp_detect_event.h"
 
 /* Events to user space. */
 struct {
@@ -57,5 +58,28 @@ struct {
 	__type(key, __u64);
 	__type(value, struct connect_args);
 } connects SEC(".maps");
+
+/* What the detectors (tcp_detect.bpf.h) remember of each socket that received data or held
+ * a send back, by socket key. LRU: closed sockets age out. */
+enum detect_flags {
+	DETECT_NODELAY = 1, /* TCP_NODELAY was on when the held send was seen */
+};
+
+struct detect_state {
+	__u64 last_data_ns; /* the peer's last data segment */
+	__u64 delayed_ack_ns; /* a delayed ACK not yet followed by data; 0 when none */
+	__u64 held_ns; /* a small send left unsent behind data in flight; 0 when none */
+	__u32 held_snd_nxt; /* snd_nxt then: the held data has gone once snd_nxt moves */
+	__u32 flags; /* enum detect_flags */
+	__u32 restart_lsndtime; /* lsndtime of the idle period last reported as a restart */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct detect_state);
+} detect SEC(".maps");
 
 #endif /* CONNSCOPE_MAPS_BPF_H */

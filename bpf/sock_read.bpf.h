@@ -158,6 +158,8 @@ static __always_inline void read_tcp_counters(struct tcp_counters *c, const stru
 	c->total_retrans = BPF_CORE_READ(tp, total_retrans);
 	c->segs_out = BPF_CORE_READ(tp, segs_out);
 	c->sk_err = BPF_CORE_READ(sk, sk_err);
+	c->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	c->snd_ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
 }
 
 #endif /* CONNSCOPE_SOCK_READ_BPF_H */

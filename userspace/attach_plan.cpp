@@ -6,7 +6,7 @@ namespace connscope {
 
 std::span<const HookPrograms> hook_programs()
 {
-    static constexpr std::array<HookPrograms, 7> table{{
+    static constexpr std::array<HookPrograms, 11> table{{
         {"inet_sock_set_state", "state_btf", "state_raw"},
         {"tcp_retransmit_skb", "retransmit_btf", "retransmit_raw"},
         {"tcp_retransmit_synack", "synack_btf", "synack_raw"},
@@ -14,6 +14,10 @@ std::span<const HookPrograms> hook_programs()
         {"tcp_receive_reset", "reset_received_btf", "reset_received_raw"},
         {"sys_enter", "sys_enter_btf", "sys_enter_raw"},
         {"sys_exit", "sys_exit_btf", "sys_exit_raw"},
+        {"timer_expire_entry", "timer_expire_btf", "timer_expire_raw"},
+        {"tcp_probe", "tcp_probe_btf", "tcp_probe_raw"},
+        {"sock_send_length", "send_length_btf", "send_length_raw"},
+        {"tcp_sendmsg_locked", "sendmsg_locked_btf", "sendmsg_locked_raw"},
     }};
     return table;
 }
@@ -31,6 +35,10 @@ std::span<const SignalHooks> signal_hooks()
         {"reset_sent", {"tcp_send_reset"}},
         {"reset_received", {"tcp_receive_reset"}},
         {"connect_error", {"sys_enter", "sys_exit", "inet_sock_set_state"}},
+        // The delayed-ACK timer is recognised by its function, tcp_delack_timer (kallsyms).
+        {"delayed_ack", {"timer_expire_entry"}},
+        {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
+        {"idle_restart", {"tcp_sendmsg_locked"}},
     };
     return table;
 }

@@ -82,6 +82,11 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     app.add_option("--port-warn", run.port_warn_percent,
                    "Source-port utilization (percent) whose crossing makes a port_warning")
         ->check(CLI::Range(1.0, 100.0));
+    app.add_flag("--verbose-events", run.verbose_events,
+                 "Also write a record per event that is otherwise only counted (retransmits)");
+    app.add_option("--slow-handshake-ms", run.slow_handshake_ms,
+                   "A handshake record for every handshake at least this slow; 0: none")
+        ->check(CLI::Range(0u, 3'600'000u));
     add_probe_settings(app, run.probes, mechanism);
     std::string metrics_address;
     app.add_option("--metrics-addr", metrics_address,

@@ -37,6 +37,8 @@ struct RunOptions {
     uint32_t pid = 0;
     uint16_t port = 0;
     double port_warn_percent = 80;    // port utilization that makes a port_warning
+    bool verbose_events = false;
+    uint32_t slow_handshake_ms = 200;
     ProbeSettings probes;
     std::optional<ListenAddress> metrics_address;
     LabelLimits label_limits;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "detectors/stall_detector.h"
 #include "events.h"
 #include "records.h"
 
@@ -34,6 +35,18 @@ public:
     size_t open_connections() const { return open_.size(); }
     std::optional<ConnView> view(uint64_t cookie) const;
 
+    // A retransmit record per retransmitted segment (--verbose-events).
+    void set_verbose_events(bool verbose) { verbose_events_ = verbose; }
+    // A handshake record for every handshake that took at least this long; 0: none.
+    void set_slow_handshake_us(uint64_t us) { slow_handshake_us_ = us; }
+
+    // The detectors' counts so far for an open connection, or nothing: what a transaction on
+    // it diffs between its start and its end.
+    std::optional<TcpCounters> tcp_counters(uint64_t cookie) const;
+
+    // Every open connection in CLOSE_WAIT, with its age at now_ns (monotonic).
+    std::vector<Record> close_waits(uint64_t now_ns) const;
+
 private:
     struct Connection {
         ConnRecord record;
@@ -50,6 +63,9 @@ private:
         bool reset_received = false;
         int sk_err = 0;
         uint32_t close_from = 0;
+        uint64_t close_wait_ns = 0;  // when the peer's FIN moved it to CLOSE_WAIT
+        std::optional<uint64_t> sent_at_peer_fin;      // payload bytes sent when the peer's FIN came
+        std::optional<uint64_t> received_at_local_fin;  // payload bytes received when we sent ours
     };
     // A SYN-ACK retransmit arrives before the connection's socket exists: held by flow.
     using FlowKey = std::tuple<uint32_t, std::array<uint8_t, 16>, uint16_t, std::array<uint8_t, 16>, uint16_t>;
@@ -63,11 +79,17 @@ private:
     void on_reset(const reset_event& e);
     void on_accept(const accept_event& e);
     void on_connect_error(const connect_error_event& e);
+    void on_delayed_ack(const delayed_ack_event& e);
+    void on_data_after_delayed_ack(const data_after_delayed_ack_event& e);
+    void on_held_send_released(const held_send_released_event& e);
+    void on_idle_restart(const idle_restart_event& e);
+    void add_stall(Connection& conn, const Stall& stall);
+    void report_slow_handshake(const Connection& conn);
+    static uint64_t handshake_us(const Connection& conn);
     Connection& open_connection(const state_event& e);
     void finish(uint64_t cookie, Connection& conn, const state_event& e);
     void complete_closing(uint64_t cookie);
     Record complete(Connection& conn) const;
-    static uint64_t handshake_us(const Connection& conn);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
     static FlowKey flow_key(const flow& f);
 
@@ -76,6 +98,9 @@ private:
     std::unordered_map<uint64_t, Connection> closing_;
     std::map<FlowKey, PendingSynack> pending_synacks_;
     std::vector<Record> ready_;  // connect errors, and connections known to be complete
+    StallDetector stalls_;
+    bool verbose_events_ = false;
+    uint64_t slow_handshake_us_ = 0;
 };
 
 }  // namespace connscope

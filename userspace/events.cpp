@@ -34,6 +34,14 @@ std::optional<Event> decode_event(std::span<const std::byte> bytes)
         return copy_record<accept_event>(bytes);
     case EVENT_CONNECT_ERROR:
         return copy_record<connect_error_event>(bytes);
+    case EVENT_DELAYED_ACK:
+        return copy_record<delayed_ack_event>(bytes);
+    case EVENT_DATA_AFTER_DELAYED_ACK:
+        return copy_record<data_after_delayed_ack_event>(bytes);
+    case EVENT_HELD_SEND_RELEASED:
+        return copy_record<held_send_released_event>(bytes);
+    case EVENT_IDLE_RESTART:
+        return copy_record<idle_restart_event>(bytes);
     default:
         return std::nullopt;
     }

@@ -31,6 +31,97 @@ namespace {
 
 json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
+json optional_number(const std::optional<uint32_t>& n) { return n ? json(*n) : json(nullptr); }
+
+const char* stall_kind_name(StallKind kind)
+{
+    return kind == StallKind::nagle_delayed_ack ? "nagle_delayed_ack" : "delayed_ack";
+}
+
+const char* retransmit_kind_name(RetransmitKind kind)
+{
+    switch (kind) {
+    case RetransmitKind::syn:
+        return "syn";
+    case RetransmitKind::synack:
+        return "synack";
+    case RetransmitKind::timeout:
+        return "timeout";
+    case RetransmitKind::slow_start:
+        return "slow_start";
+    case RetransmitKind::fast:
+        return "fast";
+    case RetransmitKind::loss_probe:
+        return "loss_probe";
+    }
+    return "unknown";
+}
+
+// The identity every per-connection record starts with, after its type and time.
+template <typename R>
+json about(const char* type, const R& r)
+{
+    return json{
+        {"type", type},
+        {"ts", r.ts_ns},
+        {"cookie", r.cookie},
+        {"pid", r.pid},
+        {"comm", r.comm},
+        {"netns", r.netns},
+        {"family", family_name(r.family)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"raddr", r.remote.address},
+        {"rport", r.remote.port},
+    };
+}
+
+json stall_json(const StallRecord& r)
+{
+    json j = about("stall", r);
+    j["kind"] = stall_kind_name(r.kind);
+    j["side"] = r.side == StallSide::sender ? "sender" : "receiver";
+    j["stall_us"] = r.stall_us;
+    j["nodelay"] = r.nodelay ? json(*r.nodelay) : json(nullptr);
+    return j;
+}
+
+json retransmit_json(const RetransmitRecord& r)
+{
+    json j = about("retransmit", r);
+    j["kind"] = retransmit_kind_name(r.kind);
+    j["state"] = r.state;
+    j["segs"] = r.segs;
+    j["rto_us"] = r.rto_us;
+    j["srtt_us"] = r.srtt_us;
+    return j;
+}
+
+json handshake_json(const HandshakeRecord& r)
+{
+    json j = about("handshake", r);
+    j["role"] = role_name(r.role);
+    j["handshake_us"] = r.handshake_us;
+    j["syn_retransmits"] = r.syn_retransmits;
+    return j;
+}
+
+json idle_close_race_json(const IdleCloseRaceRecord& r)
+{
+    json j = about("idle_close_race", r);
+    j["state"] = r.state;
+    j["since_send_us"] = r.since_send_us;
+    j["peer_fin_first"] = r.peer_fin_first;
+    return j;
+}
+
+json close_wait_json(const CloseWaitRecord& r)
+{
+    json j = about("close_wait", r);
+    j["age_us"] = r.age_us;
+    return j;
+}
+
 json conn_json(const ConnRecord& r)
 {
     return json{
@@ -63,6 +154,18 @@ json conn_json(const ConnRecord& r)
         {"observed_open", r.observed_open},
         {"protocol", r.protocol},
         {"http_transactions", r.http_transactions},
+        {"bytes_after_fin", r.bytes_after_fin},
+        {"cwnd", r.cwnd},
+        {"ssthresh", optional_number(r.ssthresh)},
+        {"idle_restarts", r.tcp.idle_restarts},
+        {"restart_cwnd", r.tcp.last_restart_cwnd},
+        {"delayed_acks", r.tcp.delayed_acks},
+        {"stalls", r.tcp.stalls},
+        {"stall_us", r.tcp.stall_us},
+        {"fast_retransmits", r.tcp.fast_retransmits},
+        {"slow_start_retransmits", r.tcp.slow_start_retransmits},
+        {"timeouts", r.tcp.timeouts},
+        {"loss_probes", r.tcp.loss_probes},
     };
 }
 
@@ -239,8 +342,19 @@ json record_json(const Record& record)
                 return ports_json(r);
             else if constexpr (std::is_same_v<T, PortWarningRecord>)
                 return port_warning_json(r);
-            else
+            else if constexpr (std::is_same_v<T, HttpRecord>)
                 return http_json(r);
+
+            else if constexpr (std::is_same_v<T, StallRecord>)
+                return stall_json(r);
+            else if constexpr (std::is_same_v<T, RetransmitRecord>)
+                return retransmit_json(r);
+            else if constexpr (std::is_same_v<T, HandshakeRecord>)
+                return handshake_json(r);
+            else if constexpr (std::is_same_v<T, IdleCloseRaceRecord>)
+                return idle_close_race_json(r);
+            else
+                return close_wait_json(r);
         },
         record);
 }
@@ -270,6 +384,12 @@ json summary_json(const SummaryRecord& s)
         {"events_lost", t.events_lost},
         {"http_transactions", s.http_transactions},
         {"http_status", status_classes},
+        {"fast_retransmits", t.fast_retransmits},
+        {"slow_start_retransmits", t.slow_start_retransmits},
+        {"timeouts", t.timeouts},
+        {"loss_probes", t.loss_probes},
+        {"delayed_acks", t.delayed_acks},
+        {"delayed_acks_locked", t.delayed_acks_locked},
     };
 }
 

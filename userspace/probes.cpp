@@ -11,6 +11,7 @@
 #include "conn.skel.h"
 #include "events.h"
 #include "error.h"
+#include "kernel_symbols.h"
 #include "net_names.h"
 
 namespace connscope {
@@ -87,6 +88,10 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
     libbpf_set_print(capture_libbpf_log);
     const std::vector<AttachKind> kinds = attach_kinds_to_try(settings.mechanism, features);
     std::string failure = "this kernel offers neither tp_btf nor raw_tp programs";
+    // The delayed-ACK timer is told from other timers by its callback, a static function.
+    const std::optional<uint64_t> delack_timer = kernel_symbol("tcp_delack_timer");
+    if (!delack_timer)
+        throw UserError("cannot find tcp_delack_timer in /proc/kallsyms (needed to count delayed ACKs)");
     for (AttachKind kind : kinds) {
         libbpf_log.clear();
         std::unique_ptr<conn_bpf, SkeletonDeleter> skel(conn_bpf__open());
@@ -97,8 +102,10 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
         skel->rodata->filter_port = filters.port;
         skel->rodata->key_salt = kind == AttachKind::raw_tp ? random_salt() : 0;
         skel->rodata->retransmit_reports_err = features.retransmit_reports_err;
+        skel->rodata->delack_timer_fn = *delack_timer;
         bpf_map__set_max_entries(skel->maps.events, settings.ring_buffer_kib * 1024);
         bpf_map__set_max_entries(skel->maps.conns, settings.max_connections);
+        bpf_map__set_max_entries(skel->maps.detect, settings.max_connections);
         for (const HookPrograms& hook : hook_programs()) {
             const bool present = !features.hooks_missing.contains(std::string(hook.hook));
             bpf_program__set_autoload(find_program(skel.get(), hook.tp_btf_program),
@@ -161,6 +168,12 @@ Totals ConnProbes::read_totals() const
     t.resets_sent = sum_percpu(counters, COUNTER_RESETS_SENT, buffer);
     t.resets_received = sum_percpu(counters, COUNTER_RESETS_RECEIVED, buffer);
     t.events_lost = sum_percpu(counters, COUNTER_EVENTS_LOST, buffer);
+    t.fast_retransmits = sum_percpu(counters, COUNTER_RETRANS_FAST, buffer);
+    t.slow_start_retransmits = sum_percpu(counters, COUNTER_RETRANS_SLOW_START, buffer);
+    t.timeouts = sum_percpu(counters, COUNTER_RETRANS_TIMEOUT, buffer);
+    t.loss_probes = sum_percpu(counters, COUNTER_RETRANS_LOSS_PROBE, buffer);
+    t.delayed_acks = sum_percpu(counters, COUNTER_DELAYED_ACKS, buffer);
+    t.delayed_acks_locked = sum_percpu(counters, COUNTER_DELAYED_ACKS_LOCKED, buffer);
     const int errors = bpf_map__fd(skel_->maps.connect_errors);
     for (uint32_t err = 1; err < CONNECT_ERRNO_SLOTS; ++err)
         if (const uint64_t n = sum_percpu(errors, err, buffer))

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "port_records.h"
+#include "detectors/tcp_counters.h"
 
 namespace connscope {
 
@@ -48,6 +49,86 @@ struct ConnRecord {
     bool time_wait = false;
     std::string protocol = "unknown";  // http1, http2, tls, other; unknown when no data was seen
     uint64_t http_transactions = 0;
+    uint64_t bytes_after_fin = 0;
+    uint32_t cwnd = 0;                  // congestion window at close (segments)
+    std::optional<uint32_t> ssthresh;  // at close; nothing while infinite (no loss seen)  // half-close: payload that flowed the other way after the first FIN
+    TcpCounters tcp;  // detectors: delayed ACKs, stalls, retransmits by kind
+};
+
+// A delayed ACK that held the connection up (see detectors/stall_detector.h).
+struct StallRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    StallKind kind = StallKind::nagle_delayed_ack;
+    StallSide side = StallSide::sender;
+    uint64_t stall_us = 0;
+    std::optional<bool> nodelay;  // this side's TCP_NODELAY; unknown on the receiving side
+};
+
+// A handshake slower than --slow-handshake-ms, when the connection is established.
+struct HandshakeRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    Role role = Role::client;
+    uint64_t handshake_us = 0;
+    uint32_t syn_retransmits = 0;  // SYNs (client) or SYN-ACKs (server) sent again
+};
+
+// A reset received right after this side reused a connection the peer was closing.
+struct IdleCloseRaceRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    std::string state;  // the connection's state when the reset came
+    uint64_t since_send_us = 0;
+    bool peer_fin_first = false;
+};
+
+// One retransmitted segment (--verbose-events).
+struct RetransmitRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    RetransmitKind kind = RetransmitKind::fast;
+    std::string state;
+    uint32_t segs = 0;
+    uint32_t rto_us = 0;
+    uint32_t srtt_us = 0;
+};
+
+// A connection the peer closed and the local application has not (yet): still in CLOSE_WAIT.
+struct CloseWaitRecord {
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint32_t pid = 0;
+    std::string comm;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    Endpoint remote;
+    uint64_t age_us = 0;  // time since the peer's FIN
 };
 
 struct ConnectErrorRecord {
@@ -97,8 +178,9 @@ struct HttpRecord {
     uint32_t retransmits = 0;
 };
 
-using Record =
-    std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord, HttpRecord>;
+using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord,
+                            HttpRecord, StallRecord, RetransmitRecord, CloseWaitRecord, HandshakeRecord,
+                            IdleCloseRaceRecord>;
 
 struct Hook {
     std::string signal;
@@ -120,6 +202,12 @@ struct Totals {
     uint64_t resets_received = 0;
     uint64_t events_lost = 0;
     std::map<std::string, uint64_t> connect_errors;  // errno name → count
+    uint64_t fast_retransmits = 0;        // segments, as TcpExtTCPFastRetrans
+    uint64_t slow_start_retransmits = 0;  // segments, as TcpExtTCPSlowStartRetrans
+    uint64_t timeouts = 0;                // RTO expiries that retransmitted data
+    uint64_t loss_probes = 0;             // tail-loss probes that retransmitted
+    uint64_t delayed_acks = 0;            // as TcpExtDelayedACKs
+    uint64_t delayed_acks_locked = 0;     // as TcpExtDelayedACKLocked
 };
 
 struct SummaryRecord {

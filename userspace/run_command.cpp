@@ -74,6 +74,8 @@ int run_command(const RunOptions& options)
     ConnProbes probes(options.probes, features, filters);
     const int64_t realtime_offset = int64_t(clock_ns(CLOCK_REALTIME)) - int64_t(clock_ns(CLOCK_MONOTONIC));
     ConnTable table(realtime_offset);
+    table.set_verbose_events(options.verbose_events);
+    table.set_slow_handshake_us(uint64_t(options.slow_handshake_ms) * 1000);
     PortMonitor ports({options.netns_path, options.port_warn_percent / 100, options.label_limits.max_peers, realtime_offset},
                       clock_ns(CLOCK_MONOTONIC));
     std::vector<Record> port_warnings;
@@ -142,6 +144,7 @@ int run_command(const RunOptions& options)
             http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
+            emit(table.close_waits(now));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -158,6 +161,7 @@ int run_command(const RunOptions& options)
     emit(http.take_finished(table));
     emit(table.take_all_finished());
     emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
+    emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;

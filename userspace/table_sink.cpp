@@ -117,6 +117,42 @@ std::string TableSink::record(const Record& record)
                             h->resp_bytes, flags);
         return text;
     }
+    if (const auto* s = std::get_if<StallRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} {} stall {} ({} side)\n",
+                            clock_time(s->ts_ns), "", process_text(s->comm, s->pid),
+                            endpoint_text(s->local), endpoint_text(s->remote),
+                            s->kind == StallKind::nagle_delayed_ack ? "Nagle × delayed-ACK" : "delayed-ACK",
+                            duration_text(s->stall_us), s->side == StallSide::sender ? "sending" : "receiving");
+        return text;
+    }
+    if (const auto* r = std::get_if<RetransmitRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} retransmit in {}, {} segment(s), rto {}, srtt {}\n",
+                            clock_time(r->ts_ns), "", process_text(r->comm, r->pid),
+                            endpoint_text(r->local), endpoint_text(r->remote), r->state, r->segs,
+                            duration_text(r->rto_us), duration_text(r->srtt_us));
+        return text;
+    }
+    if (const auto* h = std::get_if<HandshakeRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} slow handshake: {} ({} SYN retransmits)\n",
+                            clock_time(h->ts_ns), h->role == Role::client ? "client" : "server",
+                            process_text(h->comm, h->pid), endpoint_text(h->local),
+                            endpoint_text(h->remote), duration_text(h->handshake_us), h->syn_retransmits);
+        return text;
+    }
+    if (const auto* race = std::get_if<IdleCloseRaceRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} reset by peer {} after sending on a reused connection{}\n",
+                            clock_time(race->ts_ns), "", process_text(race->comm, race->pid),
+                            endpoint_text(race->local), endpoint_text(race->remote),
+                            duration_text(race->since_send_us),
+                            race->peer_fin_first ? " the peer had closed" : "");
+        return text;
+    }
+    if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} CLOSE_WAIT for {}: the peer closed, the application has not\n",
+                            clock_time(w->ts_ns), "", process_text(w->comm, w->pid),
+                            endpoint_text(w->local), endpoint_text(w->remote), duration_text(w->age_us));
+        return text;
+    }
     const auto& e = std::get<ConnectErrorRecord>(record);
     text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} connect() failed: {}{}\n",
                         clock_time(e.ts_ns), "client", process_text(e.comm, e.pid),
@@ -138,14 +174,16 @@ std::string TableSink::summary(const SummaryRecord& s)
     return fmt::format(
         "── {} at {}, after {} ──\n"
         "  connections  opened: {} active, {} passive   open now: {}   closed: {}\n"
-        "  retransmits  {} segments ({} SYN/SYN-ACK)\n"
+        "  retransmits  {} segments ({} SYN/SYN-ACK, {} fast, {} after {} timeouts, {} loss probes)\n"
+        "  delayed ACKs {} ({} while the application held the socket)\n"
         "  resets       {} sent, {} received\n"
         "  connect()    errors:{}\n"
         "  http         {} transactions{}\n"
         "{}",
         s.final ? "summary" : "interval", clock_time(s.ts_ns), duration_text(s.elapsed_us),
         t.connections_active, t.connections_passive, s.connections_open, s.connections_closed,
-        t.retransmits, t.syn_retransmits, t.resets_sent, t.resets_received,
+        t.retransmits, t.syn_retransmits, t.fast_retransmits, t.slow_start_retransmits, t.timeouts,
+        t.loss_probes, t.delayed_acks, t.delayed_acks_locked, t.resets_sent, t.resets_received,
         errors.empty() ? " none" : errors, s.http_transactions, status_text,
         t.events_lost ? "  LOST EVENTS  " + std::to_string(t.events_lost) +
                             " (ring buffer full: raise --ring-buffer-kib)\n"

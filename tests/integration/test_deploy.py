@@ -21,7 +21,7 @@ UNIT = os.path.join(ROOT, "deploy", "systemd", "connscope.service")
 MANIFESTS = sorted(glob.glob(os.path.join(ROOT, "deploy", "kubernetes", "*.yaml")))
 INSTALLED = "/usr/local/bin/connscope"
 # linux/capability.h: the numbers of the capabilities a unit might grant.
-CAPABILITY_BITS = {"CAP_NET_ADMIN": 12, "CAP_SYS_ADMIN": 21, "CAP_SYS_RESOURCE": 24, "CAP_PERFMON": 38,
+CAPABILITY_BITS = {"CAP_NET_ADMIN": 12, "CAP_SYS_ADMIN": 21, "CAP_SYS_RESOURCE": 24, "CAP_SYSLOG": 34, "CAP_PERFMON": 38,
                    "CAP_BPF": 39}
 
 

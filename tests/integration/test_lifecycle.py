@@ -138,6 +138,22 @@ class LifecycleTest(unittest.TestCase):
         server = self.find("server", 8082, conn["client_port"])
         self.assertEqual(server["syn_retransmits"], 0)
 
+    def test_slow_handshakes_make_handshake_records(self):
+        slow = {(h["role"], h["lport"], h["rport"]): h for h in self.cs.of_type("handshake")}
+        syn_dropped = next(c for c in self.peer["connections"] if c["server_port"] == 8082)
+        client = slow.pop(("client", syn_dropped["client_port"], 8082))
+        self.assertGreaterEqual(client["handshake_us"], 1_000_000)
+        self.assertEqual(client["syn_retransmits"], 1)
+        self.assertEqual(client["handshake_us"], self.find("client", syn_dropped["client_port"], 8082)["handshake_us"])
+        ack_dropped = next(c for c in self.peer["connections"] if c["server_port"] == 8083)
+        server = slow.pop(("server", 8083, ack_dropped["client_port"]))
+        self.assertGreaterEqual(server["handshake_us"], 1_000_000)
+        self.assertEqual(server["syn_retransmits"], 1)
+        # Every other handshake took less than the default 200 ms.
+        self.assertEqual(slow, {})
+        self.assertEqual(sum(h["syn_retransmits"] for h in self.cs.of_type("handshake")),
+                         self.kernel["TcpExtTCPSynRetrans"])
+
     def test_dropped_handshake_ack_retransmits_the_synack(self):
         conn = next(c for c in self.peer["connections"] if c["server_port"] == 8083)
         server = self.find("server", 8083, conn["client_port"])

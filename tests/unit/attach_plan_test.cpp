@@ -13,7 +13,9 @@ using namespace connscope;
 namespace
 {
 
-const char* const bpf_source = CONNSCOPE_SOURCE_DIR "/bpf/conn.bpf.c";
+// The connection probe object: conn.bpf.c and the program families it includes.
+const char* const bpf_sources[] = {CONNSCOPE_SOURCE_DIR "/bpf/conn.bpf.c",
+                                   CONNSCOPE_SOURCE_DIR "/bpf/tcp_detect.bpf.h"};
 
 std::string read_file(const char* path)
 {
@@ -53,6 +55,14 @@ std::set<std::string> signals_with(const std::vector<SignalMechanism>& signals, 
         if (signal.mechanism == mechanism)
             names.insert(signal.signal);
     return names;
+}
+
+std::string probe_object_source()
+{
+    std::string source;
+    for (const char* path : bpf_sources)
+        source += read_file(path);
+    return source;
 }
 
 } // namespace
@@ -106,9 +116,9 @@ TEST_CASE("attach plan: hook, program and signal names are unique", "[attach_pla
     }
 }
 
-TEST_CASE("attach plan: conn.bpf.c has each program under its SEC", "[attach_plan]")
+TEST_CASE("attach plan: the probe object has each program under its SEC", "[attach_plan]")
 {
-    const auto in_source = sec_programs(read_file(bpf_source));
+    const auto in_source = sec_programs(probe_object_source());
     REQUIRE_FALSE(in_source.empty());
 
     for (const HookPrograms& entry : hook_programs()) {
@@ -123,9 +133,9 @@ TEST_CASE("attach plan: conn.bpf.c has each program under its SEC", "[attach_pla
     }
 }
 
-TEST_CASE("attach plan: conn.bpf.c has no tracepoint program the table does not list", "[attach_plan]")
+TEST_CASE("attach plan: the probe object has no tracepoint program the table does not list", "[attach_plan]")
 {
-    const auto in_source = sec_programs(read_file(bpf_source));
+    const auto in_source = sec_programs(probe_object_source());
     std::set<std::string> listed;
     for (const HookPrograms& entry : hook_programs())
         listed.insert(std::string(entry.hook));

@@ -121,6 +121,53 @@ struct Socket {
         return e;
     }
 
+    retransmit_event classified_retransmit(uint64_t ts_ns, retransmit_kind kind, uint32_t segs) const
+    {
+        retransmit_event e = retransmit(ts_ns, TcpState::established, segs);
+        e.kind = kind;
+        e.rto_us = 204'000;
+        e.srtt_us = 40;
+        return e;
+    }
+
+    delayed_ack_event delayed_ack(uint64_t ts_ns, uint64_t last_data_ns, uint32_t srtt_us) const
+    {
+        delayed_ack_event e{};
+        e.hdr = make_header(static_cast<event_type>(EVENT_DELAYED_ACK), cookie, ts_ns);
+        e.last_data_ns = last_data_ns;
+        e.srtt_us = srtt_us;
+        return e;
+    }
+
+    data_after_delayed_ack_event data_after(uint64_t ts_ns, uint64_t delayed_ack_ns) const
+    {
+        data_after_delayed_ack_event e{};
+        e.hdr = make_header(static_cast<event_type>(EVENT_DATA_AFTER_DELAYED_ACK), cookie, ts_ns);
+        e.delayed_ack_ns = delayed_ack_ns;
+        return e;
+    }
+
+    held_send_released_event released(uint64_t ts_ns, uint64_t held_ns, uint32_t srtt_us, bool nodelay) const
+    {
+        held_send_released_event e{};
+        e.hdr = make_header(static_cast<event_type>(EVENT_HELD_SEND_RELEASED), cookie, ts_ns);
+        e.held_ns = held_ns;
+        e.srtt_us = srtt_us;
+        e.nodelay = nodelay;
+        return e;
+    }
+
+    idle_restart_event idle_restart(uint64_t ts_ns, uint32_t cwnd) const
+    {
+        idle_restart_event e{};
+        e.hdr = make_header(static_cast<event_type>(EVENT_IDLE_RESTART), cookie, ts_ns);
+        e.idle_us = 500'000;
+        e.rto_us = 204'000;
+        e.cwnd = cwnd;
+        e.ssthresh = 0x7fffffff;
+        return e;
+    }
+
     reset_event reset(uint64_t ts_ns, reset_direction direction, TcpState state) const
     {
         reset_event e{};

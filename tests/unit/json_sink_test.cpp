@@ -158,6 +158,21 @@ HttpRecord sample_http()
     return r;
 }
 
+template <typename R>
+R sample_about()
+{
+    R r;
+    r.ts_ns = 1'700'000'000'000'000'002;
+    r.cookie = 9;
+    r.pid = 4242;
+    r.comm = "curl";
+    r.netns = 4026531840;
+    r.family = AF_INET;
+    r.local = {"10.0.0.1", 40000};
+    r.remote = {"10.0.0.2", 80};
+    return r;
+}
+
 StartRecord sample_start()
 {
     return StartRecord{
@@ -192,6 +207,11 @@ TEST_CASE("JSON fields are exactly the ones docs/records.md documents", "[json_s
         {"ports", record_json(sample_ports())},
         {"port_warning", record_json(sample_port_warning())},
         {"http", record_json(sample_http())},
+        {"stall", record_json(sample_about<StallRecord>())},
+        {"retransmit", record_json(sample_about<RetransmitRecord>())},
+        {"close_wait", record_json(sample_about<CloseWaitRecord>())},
+        {"handshake", record_json(sample_about<HandshakeRecord>())},
+        {"idle_close_race", record_json(sample_about<IdleCloseRaceRecord>())},
         {"start", start_json(sample_start())},
         {"summary", summary_json(sample_summary(true))},
         {"interval", summary_json(sample_summary(false))},
@@ -390,4 +410,30 @@ TEST_CASE("summary_json: totals and connect errors by errno", "[json_sink]")
     const json empty = summary_json(none).at("connect_errors");
     CHECK(empty.is_object());
     CHECK(empty.empty());
+}
+
+TEST_CASE("JSON: stall, retransmit and close_wait records", "[json_sink]")
+{
+    StallRecord stall = sample_about<StallRecord>();
+    stall.kind = StallKind::delayed_ack;
+    stall.side = StallSide::receiver;
+    stall.stall_us = 40'123;
+    json j = record_json(stall);
+    CHECK(j.at("kind") == "delayed_ack");
+    CHECK(j.at("side") == "receiver");
+    CHECK(j.at("stall_us") == 40'123);
+    CHECK(j.at("nodelay").is_null());
+    stall.nodelay = true;
+    CHECK(record_json(stall).at("nodelay") == true);
+
+    RetransmitRecord retransmit = sample_about<RetransmitRecord>();
+    retransmit.kind = RetransmitKind::loss_probe;
+    retransmit.state = "ESTABLISHED";
+    j = record_json(retransmit);
+    CHECK(j.at("kind") == "loss_probe");
+    CHECK(j.at("lport") == 40000);
+
+    CloseWaitRecord wait = sample_about<CloseWaitRecord>();
+    wait.age_us = 3'000'000;
+    CHECK(record_json(wait).at("age_us") == 3'000'000);
 }

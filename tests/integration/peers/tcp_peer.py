@@ -1,0 +1,259 @@
+"""TCP pathologies with real sockets, run inside a test's network namespace. Prints one JSON
+object with what the peers themselves saw.
+
+  wwr PORT REQUESTS NODELAY   a client that writes each request in two small writes and then
+                              reads, against a server that answers only after both parts.
+  bulk PORT BYTES             one connection sending BYTES to a server that reads them all.
+  message PORT BYTES          one request of BYTES, answered with one byte once it is all in.
+  race PORT                   a keep-alive client that sends its second request after the server
+                              closed the idle connection, and gets "connection reset by peer".
+  halfclose PORT BYTES        a client that sends its request and its FIN, then reads a response
+                              of BYTES that the server sends after that FIN.
+  idle PORT SECONDS CC        two requests on one connection, SECONDS apart, each answered with a
+                              large response, with congestion control CC on both sockets;
+                              the server reads its congestion window (TCP_INFO) just before
+                              the second.
+  close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
+                              stays alive SECONDS so the connection is still in CLOSE_WAIT.
+"""
+import errno
+import json
+import select
+import struct
+import socket
+import sys
+import threading
+import time
+
+PART = 100
+RESPONSE = 200
+
+
+def listener(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    return s
+
+
+def recv_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return len(data)
+
+
+def write_write_read(port, requests, nodelay):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        while recv_exactly(conn, 2 * PART) == 2 * PART:
+            conn.sendall(b"r" * RESPONSE)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
+    latencies_us = []
+    for _ in range(requests):
+        start = time.monotonic()
+        client.send(b"a" * PART)
+        client.send(b"b" * PART)
+        recv_exactly(client, RESPONSE)
+        latencies_us.append(int((time.monotonic() - start) * 1e6))
+    client_port = client.getsockname()[1]
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "latencies_us": latencies_us}
+
+
+def bulk(port, nbytes):
+    server = listener(port)
+    received = []
+
+    def serve():
+        conn, _ = server.accept()
+        total = 0
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            total += len(chunk)
+        received.append(total)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.sendall(b"x" * nbytes)
+    client.shutdown(socket.SHUT_WR)
+    client.recv(1)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "received": received[0]}
+
+
+def message(port, nbytes):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        recv_exactly(conn, nbytes)
+        conn.sendall(b"k")
+        recv_exactly(conn, 1)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    start = time.monotonic()
+    client.sendall(b"m" * nbytes)
+    recv_exactly(client, 1)
+    elapsed_us = int((time.monotonic() - start) * 1e6)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "elapsed_us": elapsed_us}
+
+
+def idle_close_race(port):
+    server = listener(port)
+    idle_timeout_s = 0.2
+
+    def serve():
+        conn, _ = server.accept()
+        recv_exactly(conn, PART)
+        conn.sendall(b"r" * RESPONSE)
+        # Idle: close, as a keep-alive server does after its idle timeout.
+        select.select([conn], [], [], idle_timeout_s)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.send(b"a" * PART)
+    recv_exactly(client, RESPONSE)
+    thread.join()
+    time.sleep(0.1)
+    client.send(b"b" * PART)
+    # The request gets no answer: the server's FIN (end of file), or a reset.
+    try:
+        answer = "eof" if client.recv(RESPONSE) == b"" else "data"
+    except OSError as e:
+        answer = errno.errorcode[e.errno]
+    client.close()
+    server.close()
+    return {"client_port": client_port, "answer": answer}
+
+
+def half_close(port, nbytes):
+    server = listener(port)
+
+    def serve():
+        conn, _ = server.accept()
+        while conn.recv(65536):
+            pass
+        conn.sendall(b"h" * nbytes)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client_port = client.getsockname()[1]
+    client.sendall(b"q" * PART)
+    client.shutdown(socket.SHUT_WR)
+    received = 0
+    while chunk := client.recv(65536):
+        received += len(chunk)
+    client.close()
+    thread.join()
+    server.close()
+    return {"client_port": client_port, "received_after_fin": received}
+
+
+LARGE = 1_000_000
+
+
+def tcp_info_window(sock):
+    """(snd_cwnd, snd_ssthresh) from struct tcp_info."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    ssthresh, cwnd = struct.unpack_from("II", info, 76)
+    return cwnd, ssthresh
+
+
+def idle_between_requests(port, seconds, congestion_control):
+    server = listener(port)
+    windows = {}
+
+    def serve():
+        conn, _ = server.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
+        recv_exactly(conn, PART)
+        conn.sendall(b"1" * LARGE)
+        recv_exactly(conn, PART)
+        windows["before_second"] = tcp_info_window(conn)
+        conn.sendall(b"2" * LARGE)
+        recv_exactly(conn, 1)
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
+    client_port = client.getsockname()[1]
+    client.send(b"a" * PART)
+    recv_exactly(client, LARGE)
+    time.sleep(seconds)
+    client.send(b"b" * PART)
+    recv_exactly(client, LARGE)
+    client.close()
+    thread.join()
+    server.close()
+    cwnd, ssthresh = windows["before_second"]
+    return {"client_port": client_port, "server_cwnd_before_second": cwnd, "server_ssthresh": ssthresh}
+
+
+def close_wait(port, seconds):
+    server = listener(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    client_port = client.getsockname()[1]
+    client.close()
+    print(json.dumps({"client_port": client_port, "closed_at": time.monotonic()}), flush=True)
+    time.sleep(seconds)
+    conn.close()
+    return {"client_port": client_port}
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "wwr":
+        report = write_write_read(port, int(sys.argv[3]), sys.argv[4] == "1")
+    elif mode == "bulk":
+        report = bulk(port, int(sys.argv[3]))
+    elif mode == "halfclose":
+        report = half_close(port, int(sys.argv[3]))
+    elif mode == "idle":
+        report = idle_between_requests(port, float(sys.argv[3]), sys.argv[4])
+    elif mode == "race":
+        report = idle_close_race(port)
+    elif mode == "message":
+        report = message(port, int(sys.argv[3]))
+    else:
+        report = close_wait(port, float(sys.argv[3]))
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()
