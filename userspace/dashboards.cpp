@@ -26,7 +26,7 @@ const std::array<DashboardInfo, 5> dashboard_infos{{
      "Connections opened and closed, handshake times, connect() errors"},
     {Dashboard::stalls, "stalls-retransmits", "Stalls and retransmits", "Retransmitted segments and resets"},
     {Dashboard::time_wait, "time-wait-ports", "TIME_WAIT and ports",
-     "Connections that leave TIME_WAIT sockets on this host, by destination"},
+     "TIME_WAIT sockets and source-port headroom per destination"},
     {Dashboard::http, "http", "HTTP", "HTTP requests seen on TCP connections"},
 }};
 
@@ -84,6 +84,9 @@ std::string quantile_legend(double q, const std::vector<std::string_view>& by)
     return by.empty() ? name : name + " " + legend(by, "");
 }
 
+// A ratio's series are not parts of one whole: the panel draws the worst of them.
+bool is_ratio(const MetricSpec& spec) { return spec.type == MetricType::gauge && spec.name.ends_with("_ratio"); }
+
 struct Target {
     std::string expr;
     std::string legend;
@@ -98,7 +101,8 @@ std::vector<Target> targets(const MetricSpec& spec, const std::vector<std::strin
         return {{fmt::format("sum{} (rate({}{}[$__rate_interval]))", by_clause, spec.name, sel),
                  legend(by, spec.title)}};
     case MetricType::gauge:
-        return {{fmt::format("sum{} ({}{})", by_clause, spec.name, sel), legend(by, spec.title)}};
+        return {{fmt::format("{}{} ({}{})", is_ratio(spec) ? "max" : "sum", by_clause, spec.name, sel),
+                 legend(by, spec.title)}};
     case MetricType::histogram: {
         std::vector<std::string_view> by_le = by;
         by_le.push_back("le");
@@ -119,7 +123,7 @@ std::string_view unit(const MetricSpec& spec)
     case MetricType::counter:
         return "ops";
     case MetricType::gauge:
-        return "short";
+        return is_ratio(spec) ? "percentunit" : "short";
     case MetricType::histogram:
         return "s";
     }

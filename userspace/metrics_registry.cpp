@@ -66,14 +66,18 @@ BoundedLabel::Admission BoundedLabel::admit(const std::string& value, uint64_t n
     return {value, evicted};
 }
 
+std::string peer_label(const std::string& address, uint16_t port)
+{
+    if (address.find(':') != std::string::npos)
+        return fmt::format("[{}]:{}", address, port);
+    return fmt::format("{}:{}", address, port);
+}
+
 std::string peer_label(const ConnRecord& record)
 {
-    const std::string& address = record.remote.address;
     if (record.role == Role::server)
-        return address;
-    if (address.find(':') != std::string::npos)
-        return fmt::format("[{}]:{}", address, record.remote.port);
-    return fmt::format("{}:{}", address, record.remote.port);
+        return record.remote.address;
+    return peer_label(record.remote.address, record.remote.port);
 }
 
 MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
@@ -144,11 +148,51 @@ void MetricsRegistry::observe_conn(const ConnRecord& record)
                           double(record.handshake_us) / 1e6);
 }
 
+// The port records sum the destinations past --max-peers under the address "*".
+std::string MetricsRegistry::destination_peer(const std::string& address, uint16_t port, uint64_t now_ns)
+{
+    if (address == "*")
+        return std::string(folded_label_value);
+    return admitted(peers_, "peer", peer_label(address, port), now_ns);
+}
+
+void MetricsRegistry::observe_timewait(const TimeWaitRecord& record)
+{
+    const std::string netns = std::to_string(record.netns);
+    set(MetricId::time_wait_sockets, {netns, "client"}, double(record.client_side));
+    set(MetricId::time_wait_sockets, {netns, "server"}, double(record.server_side));
+}
+
+void MetricsRegistry::observe_ports(const PortsRecord& record)
+{
+    const std::string netns = std::to_string(record.netns);
+    // The record lists every destination still holding ports: the ones it leaves out have none.
+    std::erase_if(series_[size_t(MetricId::port_utilization)],
+                  [&](const auto& entry) { return entry.first[0] == netns; });
+    for (const PortDestination& d : record.destinations) {
+        Series& s = series(MetricId::port_utilization,
+                           {netns, destination_peer(d.remote_address, d.remote_port, record.ts_ns)});
+        s.value = std::max(s.value, d.utilization);
+    }
+}
+
+void MetricsRegistry::observe_port_warning(const PortWarningRecord& record)
+{
+    add(MetricId::port_warnings,
+        {std::to_string(record.netns), destination_peer(record.remote_address, record.remote_port, record.ts_ns)}, 1);
+}
+
 void MetricsRegistry::observe(const Record& record)
 {
     const std::lock_guard lock(mutex_);
     if (const auto* conn = std::get_if<ConnRecord>(&record))
         observe_conn(*conn);
+    else if (const auto* timewait = std::get_if<TimeWaitRecord>(&record))
+        observe_timewait(*timewait);
+    else if (const auto* ports = std::get_if<PortsRecord>(&record))
+        observe_ports(*ports);
+    else if (const auto* warning = std::get_if<PortWarningRecord>(&record))
+        observe_port_warning(*warning);
     // Connect errors are counted from the kernel's totals, which stay exact when events are lost.
 }
 

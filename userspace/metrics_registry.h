@@ -42,6 +42,8 @@ inline constexpr uint64_t label_idle_ns = 15 * 60 * 1'000'000'000ull;
 // The peer label of a connection: address:port of the server it reached, or the address of
 // the client it accepted (whose port is ephemeral).
 std::string peer_label(const ConnRecord& record);
+// The peer label of a destination this host connects to: address:port, IPv6 as [address]:port.
+std::string peer_label(const std::string& address, uint16_t port);
 
 class MetricsRegistry {
 public:
@@ -65,6 +67,10 @@ private:
     void set(MetricId id, LabelValues label_values, double value);
     void observe_histogram(MetricId id, LabelValues label_values, double value);
     void observe_conn(const ConnRecord& record);
+    void observe_timewait(const TimeWaitRecord& record);
+    void observe_ports(const PortsRecord& record);
+    void observe_port_warning(const PortWarningRecord& record);
+    std::string destination_peer(const std::string& address, uint16_t port, uint64_t now_ns);
     std::string admitted(BoundedLabel& bound, std::string_view label, const std::string& value, uint64_t now_ns);
 
     mutable std::mutex mutex_;

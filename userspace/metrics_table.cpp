@@ -40,9 +40,22 @@ const std::vector<MetricSpec> metrics{
     {MetricId::events_lost, "connscope_events_lost_total", "Events lost (ring buffer full)", MetricType::counter, {},
      "Events dropped because the ring buffer was full (totals stay exact; raise --ring-buffer-kib)",
      "kernel totals", {}, Dashboard::overview, true},
+    {MetricId::time_wait_sockets, "connscope_time_wait_sockets", "TIME_WAIT sockets", MetricType::gauge,
+     {"netns", "side"},
+     "Sockets in TIME_WAIT now, by the side holding them (the side that closed first); sockets already in TIME_WAIT "
+     "when connscope started count too",
+     "the kernel's socket table, read every 5 s and at every --interval (timewait records)", {}, Dashboard::time_wait, false},
+    {MetricId::port_utilization, "connscope_port_utilization_ratio", "Source-port utilization", MetricType::gauge,
+     {"netns", "peer"},
+     "Share (0 to 1) of the source ports a connect() to the peer can use that are taken, TIME_WAIT included; "
+     "for peers folded into other, the highest",
+     "the socket table and live state changes, every 5 s and at every --interval (ports records)", {}, Dashboard::time_wait, true},
+    {MetricId::port_warnings, "connscope_port_warnings_total", "Port warnings", MetricType::counter,
+     {"netns", "peer"}, "Times a destination's source-port utilization reached --port-warn", "port_warning records",
+     {}, Dashboard::time_wait, false},
 };
 
-const std::array<LabelSpec, 8> labels{{
+const std::array<LabelSpec, 10> labels{{
     {"version", "connscope's version"},
     {"direction", "`active`/`passive` for connections, `sent`/`received` for resets"},
     {"peer",
@@ -56,6 +69,10 @@ const std::array<LabelSpec, 8> labels{{
     {"close", "`local_fin`, `peer_fin`, `reset_sent`, `reset_received`, `never_established`, `aborted`"},
     {"kind", "`syn` or `other`"},
     {"errno", "`ECONNREFUSED`, `ETIMEDOUT`, `EADDRNOTAVAIL`, ..."},
+    {"netns", "the network namespace's inode number (the records' `netns`): one value per namespace connscope reads"},
+    {"side",
+     "`client` (the side that opened the connection holds the TIME_WAIT: it closed first) or `server` (the "
+     "accepting side holds it)"},
 }};
 
 }  // namespace

@@ -27,6 +27,9 @@ enum class MetricId {
     resets,
     connect_errors,
     events_lost,
+    time_wait_sockets,
+    port_utilization,
+    port_warnings,
 };
 
 struct MetricSpec {

@@ -218,7 +218,7 @@ PortDestination PortHeadroom::destination_entry(const Namespace& ns, const DestK
     return d;
 }
 
-PortsRecord PortHeadroom::report(uint32_t netns, uint64_t ts_ns, double elapsed_s)
+PortsRecord PortHeadroom::view(uint32_t netns, uint64_t ts_ns, double elapsed_s) const
 {
     PortsRecord r;
     r.ts_ns = ts_ns;
@@ -226,7 +226,7 @@ PortsRecord PortHeadroom::report(uint32_t netns, uint64_t ts_ns, double elapsed_
     auto found = namespaces_.find(netns);
     if (found == namespaces_.end())
         return r;
-    Namespace& ns = found->second;
+    const Namespace& ns = found->second;
     r.range_low = ns.settings.low;
     r.range_high = ns.settings.high;
     r.reserved = ns.reserved;
@@ -264,6 +264,16 @@ PortsRecord PortHeadroom::report(uint32_t netns, uint64_t ts_ns, double elapsed_
             rest.exhaustion_in_s = std::min(rest.exhaustion_in_s.value_or(*all[i].exhaustion_in_s),
                                             *all[i].exhaustion_in_s);
     }
+    return r;
+}
+
+PortsRecord PortHeadroom::report(uint32_t netns, uint64_t ts_ns, double elapsed_s)
+{
+    PortsRecord r = view(netns, ts_ns, elapsed_s);
+    auto found = namespaces_.find(netns);
+    if (found == namespaces_.end())
+        return r;
+    Namespace& ns = found->second;
     // A destination with no port and no connect() since the last report is forgotten.
     for (auto& [key, dest] : ns.destinations)
         dest.in_use_at_report = in_use(ns, key, dest);

@@ -41,6 +41,8 @@ public:
     std::optional<double> bind_utilization(uint32_t netns) const;
 
     // The ports record of a namespace; opening rates are over elapsed_s, since the last report.
+    PortsRecord view(uint32_t netns, uint64_t ts_ns, double elapsed_s) const;
+    // The same, and the next report's rates start from here.
     PortsRecord report(uint32_t netns, uint64_t ts_ns, double elapsed_s);
 
 private:

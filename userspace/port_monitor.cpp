@@ -136,9 +136,14 @@ std::vector<Record> PortMonitor::refresh(uint64_t now_ns)
     if (now_ns - last_read_ns_ < refresh_every_ns)
         return warnings;
     last_read_ns_ = now_ns;
-    read_all([&](uint32_t, const NetnsSnapshot& snapshot) {
-        for (Record& warning : headroom_.resync(snapshot, unix_ns(now_ns)))
+    const double elapsed_s = double(now_ns - last_report_ns_) / 1e9;
+    const uint64_t ts_ns = unix_ns(now_ns);
+    refreshed_.clear();
+    read_all([&](uint32_t netns, const NetnsSnapshot& snapshot) {
+        for (Record& warning : headroom_.resync(snapshot, ts_ns))
             warnings.push_back(std::move(warning));
+        refreshed_.push_back(timewait_record(snapshot, ts_ns, entered_[netns], elapsed_s, settings_.max_peers));
+        refreshed_.push_back(headroom_.view(netns, ts_ns, elapsed_s));
     });
     return warnings;
 }

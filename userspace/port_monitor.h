@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "events.h"
@@ -35,6 +36,9 @@ public:
     // A fresh read of every namespace when the last is a few seconds old, whatever
     // --interval says: the live view cannot see a TIME_WAIT expire. Port warnings it causes.
     std::vector<Record> refresh(uint64_t now_ns);
+    // The timewait and ports records of the last such read, once, for the metrics: they are
+    // not written out (the output has them at every --interval) and start no new rate window.
+    std::vector<Record> take_refreshed() { return std::exchange(refreshed_, {}); }
     // A fresh read of every namespace: its port warnings, timewait and ports records.
     std::vector<Record> report(uint64_t now_ns);
 
@@ -51,6 +55,7 @@ private:
     std::map<uint32_t, std::string> paths_;  // the namespaces read, and how to open each
     std::set<uint32_t> unreachable_;         // seen in events, looked for and not found
     std::map<uint32_t, TimeWaitEntries> entered_;
+    std::vector<Record> refreshed_;
     uint64_t last_report_ns_;
     uint64_t last_read_ns_;
     uint64_t last_scan_ns_ = 0;

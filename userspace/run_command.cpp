@@ -136,6 +136,8 @@ int run_command(const RunOptions& options)
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         emit(std::exchange(port_warnings, {}));
         emit(ports.refresh(now));
+        for (const Record& record : ports.take_refreshed())
+            metrics.observe(record);
         emit(http.take_finished(table));
         emit(table.take_finished(now, close_grace_ns));
         if (metrics_server)

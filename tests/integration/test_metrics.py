@@ -1,6 +1,7 @@
 """Prometheus end to end: a real Prometheus scrapes connscope's --metrics-addr while the
 lifecycle scenario (every signal: slow handshakes, SYN and data retransmits, resets, refused
-connects, TIME_WAIT) runs in a namespace; then every panel query of every generated dashboard
+connects, TIME_WAIT) runs in a namespace, followed by source-port exhaustion (test_ports' client
+closing first, fast, in a narrowed ip_local_port_range: port warnings, EADDRNOTAVAIL); then every panel query of every generated dashboard
 is evaluated through Prometheus's HTTP API, and the scraped values are checked against the
 run's own summary record."""
 import glob
@@ -19,8 +20,10 @@ from harness.connscope import BINARY, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 from harness.prometheus import Prometheus, free_port, http_get  # noqa: E402
 from test_lifecycle import DROPS, PEER  # noqa: E402
+from test_ports import PEER as PORT_PEER, RANGE, time_wait_sockets  # noqa: E402
 
 MAX_PEERS = 3
+SOCKET_TABLE_READ_S = 5  # connscope re-reads each namespace's socket table this often
 # The dashboards' variables select everything; Grafana's rate interval becomes a fixed window.
 VARIABLES = {"$instance": ".*", "$peer": ".*", "$process": ".*", "$__rate_interval": "1m"}
 
@@ -56,11 +59,16 @@ class MetricsEndToEndTest(unittest.TestCase):
         cls.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         with NetNs("metrics") as ns, Prometheus(f"127.0.0.1:{metrics_port}") as prom:
             ns.nft(DROPS)
+            # No --interval: the TIME_WAIT and port gauges must come from the 5 s re-reads.
             with Connscope("--netns", ns.path, "--metrics-addr", str(metrics_port),
                            "--max-peers", str(MAX_PEERS)) as cs:
                 cls.wait_for_first_scrape(prom)
                 ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+                ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
+                ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True, timeout=60)
                 cls.exposition = cls.wait_for_quiet(cls.metrics_url)
+                cls.ss_time_wait = len(time_wait_sockets(ns))
+                cls.netns = os.stat(ns.path).st_ino
                 cls.scraped = cls.wait_for_scrape_of(prom, cls.exposition)
                 cls.panels = cls.evaluate_panels(prom)
                 cls.variables = cls.evaluate_variables(prom)
@@ -77,15 +85,16 @@ class MetricsEndToEndTest(unittest.TestCase):
 
     @staticmethod
     def wait_for_quiet(url):
-        """/metrics once every connection has closed and been reported: sockets in LAST_ACK can
-        wait for a retransmitted FIN after the peers exit."""
+        """/metrics once every connection has closed and been reported (sockets in LAST_ACK can
+        wait for a retransmitted FIN after the peers exit) and the socket table has been re-read
+        since: unchanged for longer than connscope's 5 s between reads."""
         deadline = time.monotonic() + 60
         previous, unchanged_since = None, time.monotonic()
         while time.monotonic() < deadline:
             text = http_get(url)
             if text != previous:
                 previous, unchanged_since = text, time.monotonic()
-            elif (time.monotonic() - unchanged_since >= 2
+            elif (time.monotonic() - unchanged_since >= SOCKET_TABLE_READ_S + 1
                   and exposition_values(text, "connscope_connections_open") == {"": 0}):
                 return text
             time.sleep(0.25)
@@ -194,6 +203,20 @@ class MetricsEndToEndTest(unittest.TestCase):
                          summary["connections_closed"])
         self.assertEqual(self.scraped_value("connscope_events_lost_total"), 0)
         self.assertEqual(self.scraped_value("connscope_connections_open"), summary["connections_open"])
+
+    def test_port_metrics_match_ss_and_the_exhaustion(self):
+        netns = f'netns="{self.netns}"'
+        time_wait = exposition_values(self.exposition, "connscope_time_wait_sockets")
+        self.assertEqual(set(time_wait), {f'{{{netns},side="client"}}', f'{{{netns},side="server"}}'})
+        self.assertGreaterEqual(self.ss_time_wait, RANGE[1] - RANGE[0] + 1)
+        self.assertEqual(sum(time_wait.values()), self.ss_time_wait)
+        # The client took every port of the range toward one destination, and was warned.
+        utilization = exposition_values(self.exposition, "connscope_port_utilization_ratio")
+        self.assertEqual(max(utilization.values()), 1.0, utilization)
+        self.assertTrue(all(0 <= v <= 1 for v in utilization.values()), utilization)
+        warnings = exposition_values(self.exposition, "connscope_port_warnings_total")
+        self.assertEqual(sum(warnings.values()), len(self.cs.of_type("port_warning")))
+        self.assertGreaterEqual(sum(warnings.values()), 1)
 
 
 class MetricsAddressTest(unittest.TestCase):

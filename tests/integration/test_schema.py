@@ -1,5 +1,6 @@
 """docs/schema/: a JSON Schema per record type, validated against a real recorded run (the
-lifecycle scenario in a namespace, with interval records), and held to docs/records.md."""
+lifecycle scenario in a namespace, with interval records, then source-port exhaustion as in
+test_ports), and held to docs/records.md."""
 import collections
 import glob
 import json
@@ -15,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import ROOT, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 from test_lifecycle import DROPS, PEER  # noqa: E402
+from test_ports import PEER as PORT_PEER, RANGE  # noqa: E402
 
 SCHEMA_DIR = os.path.join(ROOT, "docs", "schema")
 
@@ -50,6 +52,10 @@ class SchemaTest(unittest.TestCase):
             ns.nft(DROPS)
             with Connscope("--netns", ns.path, "--interval", "0.5") as cs:
                 ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+                # port_warning and EADDRNOTAVAIL: a client closing first exhausts a narrow range.
+                ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
+                ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True,
+                       timeout=60)
         cls.cs = cs
 
     def test_schemas_are_valid_draft_2020_12(self):
@@ -81,6 +87,17 @@ class SchemaTest(unittest.TestCase):
         validator = jsonschema.Draft202012Validator(self.schemas["conn"])
         for broken in ({**conn, "close": "eaten"}, {**conn, "surprise": 1}, {**conn, "lport": -1},
                        {k: v for k, v in conn.items() if k != "rtt_us"}):
+            self.assertFalse(validator.is_valid(broken), broken)
+        error = next(r for r in self.cs.records if r["type"] == "connect_error" and r["errno"] == "EADDRNOTAVAIL")
+        self.assertIsInstance(error["port_utilization"], float)
+        validator = jsonschema.Draft202012Validator(self.schemas["connect_error"])
+        for broken in ({**error, "syscall": "listen"}, {**error, "port_utilization": 1.5}):
+            self.assertFalse(validator.is_valid(broken), broken)
+        ports = next(r for r in self.cs.records if r["type"] == "ports" and r["destinations"])
+        validator = jsonschema.Draft202012Validator(self.schemas["ports"])
+        destination = ports["destinations"][0]
+        for broken in ({**ports, "range": [1]}, {**ports, "destinations": [{**destination, "extra": 0}]},
+                       {**ports, "destinations": [{**destination, "utilization": -0.1}]}):
             self.assertFalse(validator.is_valid(broken), broken)
 
 

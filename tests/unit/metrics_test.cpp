@@ -211,10 +211,59 @@ TEST_CASE("MetricsRegistry: kernel totals become counters", "[metrics]")
     CHECK(samples(text, "connscope_events_lost_total").at("") == 4);
 }
 
+TEST_CASE("MetricsRegistry: timewait and ports records become gauges, port warnings a counter", "[metrics]")
+{
+    MetricsRegistry registry({2, 10}, "v");
+    TimeWaitRecord timewait;
+    timewait.netns = 4026531840;
+    timewait.total = 7;
+    timewait.client_side = 5;
+    timewait.server_side = 2;
+    registry.observe(timewait);
+
+    PortsRecord ports;
+    ports.netns = 4026531840;
+    auto destination = [](const std::string& raddr, uint16_t rport, double utilization) {
+        PortDestination d;
+        d.local_address = raddr == "*" ? "*" : "127.0.0.1";
+        d.remote_address = raddr;
+        d.remote_port = rport;
+        d.utilization = utilization;
+        return d;
+    };
+    // Three destinations past a bound of two peers: the third and the record's "*" fold into other.
+    ports.destinations = {destination("10.0.0.1", 80, 0.9), destination("::1", 443, 0.5),
+                          destination("10.0.0.3", 80, 0.25), destination("*", 0, 0.75)};
+    registry.observe(ports);
+    registry.observe(PortWarningRecord{0, 4026531840, "127.0.0.1", "10.0.0.1", 80, 36, 4, 0.9, 0.8, false});
+    registry.observe(PortWarningRecord{0, 4026531840, "127.0.0.1", "10.0.0.1", 80, 36, 4, 0.9, 0.8, false});
+
+    std::string text = registry.exposition();
+    CHECK(samples(text, "connscope_time_wait_sockets") ==
+          std::map<std::string, double>{{R"({netns="4026531840",side="client"})", 5},
+                                        {R"({netns="4026531840",side="server"})", 2}});
+    CHECK(samples(text, "connscope_port_utilization_ratio") ==
+          std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 0.9},
+                                        {R"({netns="4026531840",peer="[::1]:443"})", 0.5},
+                                        {R"({netns="4026531840",peer="other"})", 0.75}});
+    CHECK(samples(text, "connscope_port_warnings_total") ==
+          std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 2}});
+
+    // The next record of the namespace replaces the last: a destination it leaves out holds no port.
+    ports.destinations = {destination("10.0.0.1", 80, 0.1)};
+    registry.observe(ports);
+    text = registry.exposition();
+    CHECK(samples(text, "connscope_port_utilization_ratio") ==
+          std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 0.1}});
+}
+
 TEST_CASE("MetricsRegistry: every metric has HELP and TYPE, and promtool accepts the output", "[metrics]")
 {
     MetricsRegistry registry({}, "v");
     registry.observe(conn("10.0.0.2", 80, "we\"ird\\\n\xff"));
+    registry.observe(TimeWaitRecord{});
+    registry.observe(PortsRecord{0, 1, 32768, 60999, 0, 0, 28232, 2, {PortDestination{"*", "*", 0}}});
+    registry.observe(PortWarningRecord{});
     Totals totals;
     totals.connect_errors = {{"ETIMEDOUT", 1}};
     registry.set_totals(totals, 0);
