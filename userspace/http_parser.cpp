@@ -216,7 +216,7 @@ void HttpStream::consume(DataDirection direction, std::string_view data, uint64_
             if (stopped_ || !r.in_body)
                 continue;
             if (direction == requests_)
-                on_request_head(r, ts, done);
+                on_request_head(r, first_ts, ts, done);
             else
                 on_response_head(r, ts, done);
             continue;
@@ -434,7 +434,7 @@ void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t
     }
 }
 
-void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction>& done)
+void HttpStream::on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::vector<Transaction>& done)
 {
     const std::optional<Head> head = split_head(r.head);
     if (!head) {
@@ -466,7 +466,7 @@ void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction
     tx.keep_alive = keep_alive(tx.version, *head);
     tx.req_bytes = r.head.size();
     tx.request_start_ns = r.head_start_ns;
-    tx.request_sent_ns = ts;
+    tx.request_sent_ns = sent_ts;
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
