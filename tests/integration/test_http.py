@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -139,6 +140,51 @@ class HttpTest(unittest.TestCase):
                 servers_side = by_role(http, "server", PYTHON_PORT)
                 self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
                 self.assertTrue(all(s["comm"] == "python3" for s in servers_side))
+
+    def test_expect_100_continue(self):
+        with NetNs("http-100") as ns:
+            servers = Servers(ns)
+            body = os.path.join(servers.dir, "body.bin")
+            with open(body, "wb") as f:
+                f.write(b"p" * 50_000)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, "-H", "Expect: 100-continue", "--data-binary", f"@{body}",
+                                     f"http://127.0.0.1:{PYTHON_PORT}/upload", f"http://127.0.0.1:{PYTHON_PORT}/upload")
+            finally:
+                servers.stop()
+        http = cs.of_type("http")
+        for role in ("client", "server"):
+            records = by_role(http, role, PYTHON_PORT)
+            self.assertEqual([r["status"] for r in records], [t["status"] for t in transfers], role)
+            self.assertEqual([r["method"] for r in records], ["POST", "POST"], role)
+            interim = len("HTTP/1.1 100 Continue\r\n\r\n")
+            for r in records:
+                self.assertGreater(r["req_bytes"], 50_000)
+                self.assertGreater(r["resp_bytes"], interim)
+            self.check_seq(records)
+        self.check_curl(transfers, by_role(http, "client", PYTHON_PORT), ["POST", "POST"])
+
+    def test_other_protocols_are_labelled(self):
+        with NetNs("http-proto") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    # Both fail against an HTTP/1.x server; only what the client sent counts.
+                    for option, scheme in (("--http2-prior-knowledge", "http"), ("-k", "https")):
+                        subprocess.run(ns.exec_args("curl", "-s", "-m", "2", option, f"{scheme}://127.0.0.1:{PYTHON_PORT}/size/1"),
+                                       check=False, capture_output=True)
+                    ns.run("python3", "-c", "import socket; s = socket.create_connection(('127.0.0.1', %d)); "
+                           "s.sendall(b'\\x00\\x01 not http\\r\\n\\r\\n'); s.recv(100); s.close()" % PYTHON_PORT)
+                    transfers = curl(ns, f"http://127.0.0.1:{PYTHON_PORT}/size/1")
+                    time.sleep(0.2)
+            finally:
+                servers.stop()
+        conns = sorted((c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == PYTHON_PORT),
+                       key=lambda c: c["start_ts"])
+        self.assertEqual([c["protocol"] for c in conns], ["http2", "tls", "other", "http1"])
+        self.assertEqual([c["http_transactions"] for c in conns], [0, 0, 0, 1])
+        self.assertEqual(len(by_role(cs.of_type("http"), "client", PYTHON_PORT)), len(transfers))
 
     def test_pipelined_requests(self):
         with NetNs("http-pipe") as ns:
