@@ -73,7 +73,7 @@ void HttpTable::on_retransmit(const retransmit_event& e)
         log.pop_front();
 }
 
-HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
+HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
                                   std::optional<ConnView> view, CloseKind close)
 {
     HttpRecord r;
@@ -100,9 +100,8 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     r.truncated = tx.truncated;
     r.end = tx.end;
     r.close = close;
-    const uint64_t until = tx.response_end_ns ? tx.response_end_ns : UINT64_MAX;
     for (const auto& [ts, segs] : conn.retransmits)
-        if (ts >= tx.request_start_ns && ts <= until)
+        if (ts >= tx.request_start_ns && ts < window_end_ns)
             r.retransmits += segs;
     r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
     ++transactions_;
@@ -110,17 +109,35 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     return r;
 }
 
+void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+                     uint64_t until_ns, std::vector<Record>& out)
+{
+    std::vector<Transaction> order;
+    if (conn.held)
+        order.push_back(std::move(*conn.held));
+    conn.held.reset();
+    std::move(conn.done.begin(), conn.done.end(), std::back_inserter(order));
+    conn.done.clear();
+    const bool hold_last = !until_ns && !conn.stream.client();
+    for (size_t i = 0; i < order.size(); ++i) {
+        const bool last = i + 1 == order.size();
+        if (last && hold_last) {
+            conn.held = std::move(order[i]);
+            break;
+        }
+        uint64_t window_end = last ? until_ns : order[i + 1].request_start_ns;
+        if (!window_end)  // a client's exchange is over when it has read the response's last byte
+            window_end = order[i].response_end_ns ? order[i].response_end_ns + 1 : UINT64_MAX;
+        out.push_back(make_record(cookie, conn, order[i], window_end, view, close));
+    }
+}
+
 std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
-    for (auto& [cookie, conn] : connections_) {
-        if (conn.done.empty())
-            continue;
-        const std::optional<ConnView> view = conns.view(cookie);
-        for (const Transaction& tx : conn.done)
-            out.push_back(make_record(cookie, conn, tx, view, CloseKind::local_fin));
-        conn.done.clear();
-    }
+    for (auto& [cookie, conn] : connections_)
+        if (!conn.done.empty())
+            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, 0, out);
     return out;
 }
 
@@ -132,12 +149,12 @@ std::vector<Record> HttpTable::close(ConnRecord& record)
         return out;
     Connection& conn = it->second;
     conn.stream.close(conn.done);
-    const ConnView view{record.observed_open, record.handshake_us};
-    for (const Transaction& tx : conn.done) {
-        HttpRecord r = make_record(record.cookie, conn, tx, view, record.close);
-        if (tx.end == TransactionEnd::connection_closed || !tx.response_end_ns)
+    const size_t first = out.size();
+    emit(record.cookie, conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX, out);
+    for (size_t i = first; i < out.size(); ++i) {
+        auto& r = std::get<HttpRecord>(out[i]);
+        if (r.end != TransactionEnd::complete || r.status == 0)
             r.ts_ns = record.ts_ns;
-        out.push_back(std::move(r));
     }
     record.protocol = protocol_name(conn.stream.protocol());
     record.http_transactions = conn.seq;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -47,11 +48,18 @@ private:
         bool stop_reported = false;
         uint64_t seq = 0;
         std::vector<Transaction> done;
+        // A server's last completed transaction, held until the next request begins: its
+        // response may still be retransmitted after the application's last write returned.
+        std::optional<Transaction> held;
         std::deque<std::pair<uint64_t, uint32_t>> retransmits;  // (ts, segments), recent ones
     };
 
-    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, std::optional<ConnView> view,
-                           CloseKind close);
+    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
+                           std::optional<ConnView> view, CloseKind close);
+    // Records of conn.done (and of what it held): each transaction's retransmit window ends
+    // where the next begins; the last one's at until_ns, or it is held (servers) when 0.
+    void emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+              uint64_t until_ns, std::vector<Record>& out);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
 
     bool keep_query_;

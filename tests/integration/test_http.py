@@ -186,6 +186,37 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([c["http_transactions"] for c in conns], [0, 0, 0, 1])
         self.assertEqual(len(by_role(cs.of_type("http"), "client", PYTHON_PORT)), len(transfers))
 
+    def test_retransmits_land_on_the_transaction_that_waited(self):
+        # The first large response packets from the python server are dropped; the second,
+        # smaller response passes.
+        drop = """
+table inet connscope_http_test {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp sport %d meta length > 20000 quota until 70000 bytes drop
+  }
+}
+""" % PYTHON_PORT
+        with NetNs("http-retr") as ns:
+            servers = Servers(ns)
+            try:
+                ns.nft(drop)
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, f"http://127.0.0.1:{PYTHON_PORT}/size/50000", f"http://127.0.0.1:{PYTHON_PORT}/size/10000")
+            finally:
+                servers.stop()
+        self.assertEqual([t["status"] for t in transfers], [200, 200])
+        http = cs.of_type("http")
+        server_side = by_role(http, "server", PYTHON_PORT)
+        self.assertEqual(len(server_side), 2)
+        self.assertGreaterEqual(server_side[0]["retransmits"], 1)
+        self.assertEqual(server_side[1]["retransmits"], 0)
+        conn = [c for c in cs.of_type("conn") if c["cookie"] == server_side[0]["cookie"]]
+        # A server's write returns before its data is acknowledged: its transaction's window
+        # runs to the next request, so every retransmit of the connection lands in one.
+        self.assertEqual(conn[0]["retransmits"], sum(s["retransmits"] for s in server_side))
+        self.assertEqual([c["retransmits"] for c in by_role(http, "client", PYTHON_PORT)], [0, 0])
+
     def test_pipelined_requests(self):
         with NetNs("http-pipe") as ns:
             servers = Servers(ns)
