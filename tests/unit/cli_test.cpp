@@ -201,3 +201,22 @@ TEST_CASE("parse_cli: --version is exit code 0 with the version", "[cli]")
     CHECK_THAT(exit.text, Catch::Contains(version));
     CHECK(std::string(version).find('.') != std::string::npos);
 }
+
+TEST_CASE("parse_cli: HTTP capture settings", "[cli][http]")
+{
+    const RunOptions defaults = run_options({});
+    CHECK(defaults.http.enabled);
+    CHECK(defaults.http.capture_bytes == 512);
+    CHECK_FALSE(defaults.http.keep_query);
+
+    const RunOptions set = run_options({"--no-http", "--http-capture-bytes", "1024", "--http-query"});
+    CHECK_FALSE(set.http.enabled);
+    CHECK(set.http.capture_bytes == 1024);
+    CHECK(set.http.keep_query);
+
+    for (const char* bad : {"63", "1025", "lots"}) {
+        const ParsedCli parsed = parse_cli({"--http-capture-bytes", bad});
+        REQUIRE(std::holds_alternative<CliExit>(parsed));
+        CHECK(std::get<CliExit>(parsed).code == 2);
+    }
+}
