@@ -141,6 +141,15 @@ std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
     return out;
 }
 
+std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
+{
+    std::vector<Record> out;
+    for (auto& [cookie, conn] : connections_)
+        if (!conn.done.empty() || conn.held)
+            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, UINT64_MAX, out);
+    return out;
+}
+
 std::vector<Record> HttpTable::close(ConnRecord& record)
 {
     std::vector<Record> out;

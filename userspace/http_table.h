@@ -28,6 +28,8 @@ public:
 
     // http records of the transactions completed since the last call.
     std::vector<Record> take_finished(const ConnTable& conns);
+    // At exit: also the transactions held back for their retransmit window (servers).
+    std::vector<Record> take_all_finished(const ConnTable& conns);
     // The connection ended: records of what it still had in flight, then its conn record
     // gains protocol and http_transactions.
     std::vector<Record> close(ConnRecord& conn);

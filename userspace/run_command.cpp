@@ -131,8 +131,8 @@ int run_command(const RunOptions& options)
         http_probes->detach();
     probes.detach();
     reader.drain();
-    emit(http.take_finished(table));
     emit(table.take_all_finished());
+    emit(http.take_all_finished(table));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;

@@ -37,6 +37,15 @@ http_data_event data(uint64_t ts_ns, http_direction direction, const std::string
 const std::string request = "GET /a?q=1 HTTP/1.1\r\nHost: h\r\n\r\n";
 const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
+// The client socket's connection, seen opening with a 300 µs handshake.
+ConnTable opened()
+{
+    ConnTable conns;
+    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
+    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
+    return conns;
+}
+
 std::vector<HttpRecord> http_records(const std::vector<Record>& records)
 {
     std::vector<HttpRecord> out;
@@ -50,10 +59,8 @@ std::vector<HttpRecord> http_records(const std::vector<Record>& records)
 
 TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retransmits", "[http_table]")
 {
-    ConnTable conns;
+    ConnTable conns = opened();
     HttpTable http(false, 0);
-    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
-    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
 
     http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
     http.on_retransmit(client.retransmit(t0 + 2 * ms, TcpState::established, 2));
@@ -82,10 +89,8 @@ TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retr
 
 TEST_CASE("a connection's end finishes what it had in flight and labels its conn record", "[http_table]")
 {
-    ConnTable conns;
+    ConnTable conns = opened();
     HttpTable http(true, 0);
-    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
-    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
     http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
     http.apply(data(t0 + 3 * ms, HTTP_RECEIVED, response));
     http.apply(data(t0 + 4 * ms, HTTP_SENT, request));
@@ -141,4 +146,30 @@ TEST_CASE("HTTP data events decode from their variable-length records", "[http_t
     http_data_event other = e;
     other.hdr.type = EVENT_STATE;
     CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size)));
+}
+
+TEST_CASE("a server's transaction waits for the next request, so late retransmits count in it", "[http_table]")
+{
+    const Socket server{12, make_flow("127.0.0.1", 80, "127.0.0.1", 40000), make_owner(200, "nginx")};
+    auto event = [&](uint64_t ts, http_direction direction, const std::string& bytes) {
+        http_data_event e = data(ts, direction, bytes);
+        e.hdr.cookie = server.cookie;
+        return e;
+    };
+    ConnTable conns;
+    HttpTable http(false, 0);
+    http.apply(event(t0 + 1 * ms, HTTP_RECEIVED, request));
+    http.apply(event(t0 + 2 * ms, HTTP_SENT, response));
+    CHECK(http.take_finished(conns).empty());  // held: its response may still be retransmitted
+    http.on_retransmit(server.retransmit(t0 + 200 * ms, TcpState::established, 1));
+    http.apply(event(t0 + 300 * ms, HTTP_RECEIVED, request));
+    http.apply(event(t0 + 301 * ms, HTTP_SENT, response));
+    auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].role == Role::server);
+    CHECK(records[0].retransmits == 1);
+    records = http_records(http.take_all_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].seq == 2);
+    CHECK(records[0].retransmits == 0);
 }
