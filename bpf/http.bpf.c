@@ -30,6 +30,9 @@ const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
 #define NR_SENDMSG 46
 #define NR_RECVMSG 47
 
+/* A peek leaves the data queued: it will be read again. */
+#define MSG_PEEK 2
+
 /* iovecs past this many are counted, not captured (nginx writes up to 64 at once). */
 #define HTTP_IOV_MAX 64
 
@@ -124,6 +127,9 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id)
 	default:
 		return 0;
 	}
+	if ((id == NR_RECVFROM && (BPF_CORE_READ(regs, r10) & MSG_PEEK)) ||
+	    (id == NR_RECVMSG && (PT_REGS_PARM3_CORE(regs) & MSG_PEEK)))
+		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;

@@ -218,6 +218,20 @@ table inet connscope_http_test {
         self.assertEqual(conn[0]["retransmits"], sum(s["retransmits"] for s in server_side))
         self.assertEqual([c["retransmits"] for c in by_role(http, "client", PYTHON_PORT)], [0, 0])
 
+    def test_peeked_data_is_not_counted_twice(self):
+        with NetNs("http-peek") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    out = ns.run("python3", os.path.join(PEERS, "peek_client.py"), str(PYTHON_PORT), "/size/300",
+                                 capture_output=True, text=True).stdout
+            finally:
+                servers.stop()
+        clients = by_role(cs.of_type("http"), "client", PYTHON_PORT)
+        self.assertEqual([(c["status"], c["resp_bytes"]) for c in clients], [(200, json.loads(out)["response_bytes"])])
+        conn = [c for c in cs.of_type("conn") if c["cookie"] == clients[0]["cookie"]]
+        self.assertEqual(conn[0]["protocol"], "http1")
+
     def test_pipelined_requests(self):
         # raw_tp keys sockets by salted address: the HTTP probes must use the same keys.
         for mechanism in ("tp_btf", "raw_tp"):
