@@ -4,8 +4,10 @@
 
 #include "net_names.h"
 
-namespace connscope {
-namespace {
+namespace connscope
+{
+namespace
+{
 
 constexpr uint64_t ns_per_us = 1000;
 // Retransmits remembered per connection to place them in transactions; older ones are dropped.
@@ -28,9 +30,12 @@ const char* protocol_name(Protocol p)
     return "unknown";
 }
 
-uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns) { return from_ns && to_ns > from_ns ? (to_ns - from_ns) / ns_per_us : 0; }
+uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns)
+{
+    return from_ns && to_ns > from_ns ? (to_ns - from_ns) / ns_per_us : 0;
+}
 
-}  // namespace
+} // namespace
 
 void HttpTable::apply(const http_data_event& e)
 {
@@ -73,8 +78,8 @@ void HttpTable::on_retransmit(const retransmit_event& e)
         log.pop_front();
 }
 
-HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
-                                  std::optional<ConnView> view, CloseKind close)
+HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
+                                  uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
 {
     HttpRecord r;
     r.cookie = cookie;
@@ -126,7 +131,7 @@ void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> 
             break;
         }
         uint64_t window_end = last ? until_ns : order[i + 1].request_start_ns;
-        if (!window_end)  // a client's exchange is over when it has read the response's last byte
+        if (!window_end) // a client's exchange is over when it has read the response's last byte
             window_end = order[i].response_end_ns ? order[i].response_end_ns + 1 : UINT64_MAX;
         out.push_back(make_record(cookie, conn, order[i], window_end, view, close));
     }
@@ -159,7 +164,8 @@ std::vector<Record> HttpTable::close(ConnRecord& record)
     Connection& conn = it->second;
     conn.stream.close(conn.done);
     const size_t first = out.size();
-    emit(record.cookie, conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX, out);
+    emit(record.cookie, conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX,
+         out);
     for (size_t i = first; i < out.size(); ++i) {
         auto& r = std::get<HttpRecord>(out[i]);
         if (r.end != TransactionEnd::complete || r.status == 0)
@@ -178,4 +184,4 @@ std::vector<uint32_t> HttpTable::take_stopped_inodes()
     return out;
 }
 
-}  // namespace connscope
+} // namespace connscope

@@ -16,11 +16,16 @@ extern "C" {
 #include "http_event.h"
 }
 
-namespace connscope {
+namespace connscope
+{
 
-class HttpTable {
-public:
-    HttpTable(bool keep_query, int64_t realtime_offset_ns) : keep_query_(keep_query), realtime_offset_ns_(realtime_offset_ns) {}
+class HttpTable
+{
+  public:
+    HttpTable(bool keep_query, int64_t realtime_offset_ns)
+        : keep_query_(keep_query), realtime_offset_ns_(realtime_offset_ns)
+    {
+    }
 
     void apply(const http_data_event& e);
     // A retransmit counts for the transactions of its connection in flight at the time.
@@ -39,7 +44,7 @@ public:
     uint64_t transactions() const { return transactions_; }
     const std::map<std::string, uint64_t>& status_classes() const { return status_classes_; }
 
-private:
+  private:
     struct Connection {
         HttpStream stream;
         uint32_t pid = 0;
@@ -53,7 +58,7 @@ private:
         // A server's last completed transaction, held until the next request begins: its
         // response may still be retransmitted after the application's last write returned.
         std::optional<Transaction> held;
-        std::deque<std::pair<uint64_t, uint32_t>> retransmits;  // (ts, segments), recent ones
+        std::deque<std::pair<uint64_t, uint32_t>> retransmits; // (ts, segments), recent ones
     };
 
     HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
@@ -72,4 +77,4 @@ private:
     std::map<std::string, uint64_t> status_classes_;
 };
 
-}  // namespace connscope
+} // namespace connscope

@@ -6,7 +6,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-namespace connscope {
+namespace connscope
+{
 
 void JsonLine::key(std::string_view name)
 {
@@ -32,8 +33,10 @@ JsonLine& JsonLine::boolean(std::string_view name, bool value)
 JsonLine& JsonLine::text(std::string_view name, std::string_view value)
 {
     key(name);
-    if (std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-        out_ += nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (std::any_of(value.begin(), value.end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+        out_ +=
+            nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         return *this;
     }
     out_ += '"';
@@ -66,4 +69,4 @@ std::string JsonLine::finish()
     return std::move(out_);
 }
 
-}  // namespace connscope
+} // namespace connscope

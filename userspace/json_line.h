@@ -7,20 +7,22 @@
 #include <string>
 #include <string_view>
 
-namespace connscope {
+namespace connscope
+{
 
-class JsonLine {
-public:
+class JsonLine
+{
+  public:
     JsonLine& number(std::string_view key, uint64_t value);
     JsonLine& boolean(std::string_view key, bool value);
     JsonLine& text(std::string_view key, std::string_view value);
-    JsonLine& text_or_null(std::string_view key, std::string_view value);  // null when empty
+    JsonLine& text_or_null(std::string_view key, std::string_view value); // null when empty
     // The object and its newline.
     std::string finish();
 
-private:
+  private:
     void key(std::string_view name);
     std::string out_;
 };
 
-}  // namespace connscope
+} // namespace connscope

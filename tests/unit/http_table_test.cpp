@@ -55,7 +55,7 @@ std::vector<HttpRecord> http_records(const std::vector<Record>& records)
     return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retransmits", "[http_table]")
 {
@@ -102,7 +102,7 @@ TEST_CASE("a connection's end finishes what it had in flight and labels its conn
     auto& conn = std::get<ConnRecord>(finished[0]);
     const auto in_flight = http_records(http.close(conn));
     const auto done_before = http_records(http.take_finished(conns));
-    CHECK(done_before.empty());  // close() took the completed one too
+    CHECK(done_before.empty()); // close() took the completed one too
     REQUIRE(in_flight.size() == 2);
     CHECK(in_flight[0].status == 200);
     CHECK(in_flight[0].path == "/a?q=1");
@@ -148,7 +148,8 @@ TEST_CASE("HTTP data events decode from their variable-length records", "[http_t
     CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size)));
 }
 
-TEST_CASE("a server's transaction waits for the next request, so late retransmits count in it", "[http_table]")
+TEST_CASE("a server's transaction waits for the next request, so late retransmits count in it",
+          "[http_table]")
 {
     const Socket server{12, make_flow("127.0.0.1", 80, "127.0.0.1", 40000), make_owner(200, "nginx")};
     auto event = [&](uint64_t ts, http_direction direction, const std::string& bytes) {
@@ -160,7 +161,7 @@ TEST_CASE("a server's transaction waits for the next request, so late retransmit
     HttpTable http(false, 0);
     http.apply(event(t0 + 1 * ms, HTTP_RECEIVED, request));
     http.apply(event(t0 + 2 * ms, HTTP_SENT, response));
-    CHECK(http.take_finished(conns).empty());  // held: its response may still be retransmitted
+    CHECK(http.take_finished(conns).empty()); // held: its response may still be retransmitted
     http.on_retransmit(server.retransmit(t0 + 200 * ms, TcpState::established, 1));
     http.apply(event(t0 + 300 * ms, HTTP_RECEIVED, request));
     http.apply(event(t0 + 301 * ms, HTTP_SENT, response));
