@@ -210,6 +210,17 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
         end_of_write(chunk.direction, chunk.last_byte_ns, done);
 }
 
+void HttpStream::lost(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done)
+{
+    if (stopped_ || count == 0)
+        return;
+    if (protocol_ == Protocol::unknown) { // the first bytes are gone: nothing to decide from
+        stop(Protocol::other);
+        return;
+    }
+    skip(direction, count, false, ts, done);
+}
+
 void HttpStream::consume(DataDirection direction, std::string_view data, uint64_t first_ts, uint64_t ts,
                          std::vector<Transaction>& done)
 {

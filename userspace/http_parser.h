@@ -51,6 +51,8 @@ class HttpStream
   public:
     // Completed transactions are appended to done, in request order.
     void feed(const DataChunk& chunk, std::vector<Transaction>& done);
+    // count bytes went by in this direction unseen (their events were lost).
+    void lost(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done);
     // The connection ended: what is in flight is finished as far as it got.
     void close(std::vector<Transaction>& done);
 

@@ -60,6 +60,13 @@ void HttpTable::apply(const http_data_event& e)
     // Sent data leaves the application during the syscall; received data reaches it at the end.
     chunk.first_byte_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
     chunk.last_byte_ns = e.hdr.ts_ns;
+    // Events lost from the ring buffer show as a jump in the sequence numbers: the bytes they
+    // carried are skipped as not captured. (A jump backwards, or of 1 GiB and more, is not a loss.)
+    std::optional<uint32_t>& next_seq = conn.next_seq[chunk.direction == DataDirection::sent ? 0 : 1];
+    const uint32_t seq_start = e.seq_end - static_cast<uint32_t>(e.bytes);
+    if (next_seq && seq_start != *next_seq && uint32_t(seq_start - *next_seq) < (1u << 30))
+        conn.stream.lost(chunk.direction, uint32_t(seq_start - *next_seq), chunk.first_byte_ns, conn.done);
+    next_seq = e.seq_end;
     conn.stream.feed(chunk, conn.done);
     if (conn.stream.stopped() && !conn.stop_reported) {
         conn.stop_reported = true;

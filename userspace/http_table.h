@@ -52,6 +52,8 @@ class HttpTable
         Endpoint local;
         Endpoint remote;
         uint32_t sock_ino = 0;
+        // Where the next data of each direction should start (sent, received), once known.
+        std::optional<uint32_t> next_seq[2];
         bool stop_reported = false;
         uint64_t seq = 0;
         std::vector<Transaction> done;

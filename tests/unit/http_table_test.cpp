@@ -19,8 +19,10 @@ namespace
 const Socket client{11, make_flow("127.0.0.1", 40000, "127.0.0.1", 80), make_owner(100, "curl")};
 
 // One write or read of the client socket as http.bpf.c reports it: the syscall took 5 µs.
-http_data_event data(uint64_t ts_ns, http_direction direction, const std::string& bytes)
+// seq_end continues each direction's byte stream from where the last event left it.
+http_data_event data(uint64_t ts_ns, http_direction direction, const std::string& bytes, uint32_t skipped = 0)
 {
+    static uint32_t next_seq[3] = {0, 1000, 5000};
     http_data_event e{};
     e.hdr = make_header(static_cast<event_type>(EVENT_HTTP_DATA), client.cookie, ts_ns + 5 * us);
     e.flow = client.flow;
@@ -31,6 +33,8 @@ http_data_event data(uint64_t ts_ns, http_direction direction, const std::string
     e.direction = direction;
     e.captured = static_cast<uint32_t>(std::min(bytes.size(), sizeof(e.data)));
     std::memcpy(e.data, bytes.data(), e.captured);
+    next_seq[direction] += skipped + static_cast<uint32_t>(bytes.size());
+    e.seq_end = next_seq[direction];
     return e;
 }
 
@@ -173,4 +177,24 @@ TEST_CASE("a server's transaction waits for the next request, so late retransmit
     REQUIRE(records.size() == 1);
     CHECK(records[0].seq == 2);
     CHECK(records[0].retransmits == 0);
+}
+
+TEST_CASE("data lost from the ring buffer is skipped as not captured", "[http_table]")
+{
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 2 * ms, HTTP_RECEIVED, head + std::string(1000, 'x')));
+    // A read of 1000 bytes was lost; the last 1000 arrive.
+    http.apply(data(t0 + 4 * ms, HTTP_RECEIVED, std::string(1000, 'x'), 1000));
+    auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].resp_bytes == head.size() + 3000);
+    CHECK(records[0].end == TransactionEnd::complete);
+    // The next request's head is lost: the framing is given up, not guessed.
+    http.apply(data(t0 + 5 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 6 * ms, HTTP_RECEIVED, response, 50));
+    CHECK(http.take_finished(conns).empty());
+    CHECK(http.take_stopped_inodes() == std::vector<uint32_t>{777});
 }
