@@ -11,13 +11,10 @@
 #include "conn_event.h"
 #include "maps.bpf.h"
 #include "sock_read.bpf.h"
+#include "filters.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Filters, 0 = off; set through skel->rodata before load. */
-const volatile __u32 filter_netns = 0;
-const volatile __u32 filter_pid = 0;
-const volatile __u16 filter_port = 0;
 /* tcp_retransmit_skb gained an err argument in 6.18 and fires on failed attempts too. */
 const volatile bool retransmit_reports_err = false;
 /* Turns icsk_rto (jiffies) into microseconds; 0 (unknown) when libbpf finds no kernel config. */
@@ -44,14 +41,6 @@ extern int CONFIG_HZ __kconfig __weak;
 #define NR_BIND 49
 #define NR_ACCEPT4 288
 
-static __always_inline void count(__u32 index, __s64 delta)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &index);
-
-	if (value)
-		*value += delta;
-}
-
 static __always_inline void count_connect_error(__s32 err)
 {
 	__u32 slot = err > 0 && err < CONNECT_ERRNO_SLOTS ? err : CONNECT_ERRNO_SLOTS - 1;
@@ -59,15 +48,6 @@ static __always_inline void count_connect_error(__s32 err)
 
 	if (value)
 		*value += 1;
-}
-
-static __always_inline bool flow_wanted(const struct flow *flow)
-{
-	if (filter_netns && flow->netns != filter_netns)
-		return false;
-	if (filter_port && flow->sport != filter_port && flow->dport != filter_port)
-		return false;
-	return true;
 }
 
 static __always_inline bool owner_wanted(const struct conn_info *conn)

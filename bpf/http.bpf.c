@@ -12,13 +12,11 @@
 #include "http_event.h"
 #include "maps.bpf.h"
 #include "sock_read.bpf.h"
+#include "filters.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Set through skel->rodata before load, as in conn.bpf.c (0 = off). */
-const volatile __u32 filter_netns = 0;
-const volatile __u32 filter_pid = 0;
-const volatile __u16 filter_port = 0;
+/* Set through skel->rodata before load. */
 const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
 
 /* x86_64 syscall numbers. */
@@ -31,6 +29,9 @@ const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
 #define NR_RECVFROM 45
 #define NR_SENDMSG 46
 #define NR_RECVMSG 47
+
+/* A peek leaves the data queued: it will be read again. */
+#define MSG_PEEK 2
 
 /* iovecs past this many are counted, not captured (nginx writes up to 64 at once). */
 #define HTTP_IOV_MAX 64
@@ -82,39 +83,15 @@ struct {
 	__type(value, struct http_scratch);
 } http_scratch SEC(".maps");
 
-static __always_inline void count(__u32 index, __s64 delta)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &index);
-
-	if (value)
-		*value += delta;
-}
-
-static __always_inline bool flow_wanted(const struct flow *flow)
-{
-	if (filter_netns && flow->netns != filter_netns)
-		return false;
-	if (filter_port && flow->sport != filter_port && flow->dport != filter_port)
-		return false;
-	return true;
-}
-
-/* The file behind fd, when it is a TCP socket worth capturing. */
+/* The socket behind fd, when it is a TCP socket worth capturing. */
 static __always_inline struct sock *wanted_sock(int fd, __u32 *ino)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file = file_from_fd(fd);
 	struct inode *inode;
 	struct socket *sock;
 	struct sock *sk;
-	__u16 family;
 
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return NULL;
 	inode = BPF_CORE_READ(file, f_inode);
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
@@ -124,10 +101,7 @@ static __always_inline struct sock *wanted_sock(int fd, __u32 *ino)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sock_is_tcp(sk))
-		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+	return sock_is_tcp(sk) ? sk : NULL;
 }
 
 static __always_inline int handle_enter(const struct pt_regs *regs, long id)
@@ -153,6 +127,9 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id)
 	default:
 		return 0;
 	}
+	if ((id == NR_RECVFROM && (BPF_CORE_READ(regs, r10) & MSG_PEEK)) ||
+	    (id == NR_RECVMSG && (PT_REGS_PARM3_CORE(regs) & MSG_PEEK)))
+		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;
@@ -297,6 +274,8 @@ static __always_inline int handle_exit(long ret, bool btf)
 	e->sock_ino = args->sock_ino;
 	e->direction = args->direction;
 	e->sendfile = args->kind == BUFFER_NONE;
+	e->seq_end = args->direction == HTTP_SENT ? BPF_CORE_READ((struct tcp_sock *)sk, write_seq)
+						   : BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
 	e->captured = 0;
 	e->tail_len = 0;
 	if (args->kind != BUFFER_NONE) {

@@ -31,7 +31,9 @@ struct http_data_event {
 	__u32 captured; /* data[] holds bytes [0, captured) */
 	__u32 tail_len; /* tail[] holds bytes [bytes - tail_len, bytes), none of them in data[] */
 	__u32 sendfile; /* 1: sent with sendfile(); nothing captured */
-	__u32 pad;
+	/* The TCP sequence number just past this data (write_seq after a send, copied_seq after
+	 * a receive): a jump from the previous event's says events were lost in between. */
+	__u32 seq_end;
 	__u8 tail[HTTP_TAIL_LEN];
 	__u8 data[HTTP_CAPTURE_MAX];
 };

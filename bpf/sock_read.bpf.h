@@ -114,21 +114,29 @@ static __always_inline void address_from_sockaddr(const __u8 *sockaddr, __u8 *ad
 	}
 }
 
-/* The socket behind a file descriptor of the current task, or NULL. */
-static __always_inline struct sock *sock_from_fd(int fd)
+/* The open file behind a file descriptor of the current task, or NULL. */
+static __always_inline struct file *file_from_fd(int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
 	struct file *file = NULL;
-	struct socket *sock;
 
 	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
 		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	return file;
+}
+
+/* The socket behind a file descriptor of the current task, or NULL. */
+static __always_inline struct sock *sock_from_fd(int fd)
+{
+	struct file *file = file_from_fd(fd);
+	struct socket *sock;
+
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	return BPF_CORE_READ(sock, sk);

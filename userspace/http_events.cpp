@@ -2,7 +2,8 @@
 
 #include <cstring>
 
-namespace connscope {
+namespace connscope
+{
 
 std::optional<http_data_event> decode_http_event(std::span<const std::byte> bytes)
 {
@@ -18,4 +19,4 @@ std::optional<http_data_event> decode_http_event(std::span<const std::byte> byte
     return e;
 }
 
-}  // namespace connscope
+} // namespace connscope

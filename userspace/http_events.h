@@ -11,9 +11,10 @@ extern "C" {
 #include "http_event.h"
 }
 
-namespace connscope {
+namespace connscope
+{
 
 // Nothing for another event type or a record shorter than it says; data past `captured` is zero.
 std::optional<http_data_event> decode_http_event(std::span<const std::byte> bytes);
 
-}  // namespace connscope
+} // namespace connscope

@@ -4,13 +4,15 @@
 #include <cctype>
 #include <charconv>
 
-namespace connscope {
-namespace {
+namespace connscope
+{
+namespace
+{
 
 constexpr size_t max_head_bytes = 64 * 1024;
 constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n";
 // The methods a request may start with; anything else on a fresh connection is not HTTP/1.x.
-constexpr std::string_view methods[] = {"GET",   "HEAD",    "POST",  "PUT",      "DELETE",
+constexpr std::string_view methods[] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
                                         "PATCH", "OPTIONS", "TRACE", "CONNECT"};
 // The end of a chunked body with no trailers: the last data chunk's CRLF, then "0" CRLF CRLF.
 constexpr std::string_view chunked_end = "\r\n0\r\n\r\n";
@@ -22,8 +24,9 @@ struct Head {
 
 bool iequals(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(x) == std::tolower(y);
+           });
 }
 
 std::string_view trim(std::string_view s)
@@ -109,7 +112,10 @@ bool is_method(std::string_view word)
     return std::find(std::begin(methods), std::end(methods), word) != std::end(methods);
 }
 
-bool valid_version(std::string_view version) { return version == "HTTP/1.1" || version == "HTTP/1.0"; }
+bool valid_version(std::string_view version)
+{
+    return version == "HTTP/1.1" || version == "HTTP/1.0";
+}
 
 int hex_value(char c)
 {
@@ -122,7 +128,7 @@ int hex_value(char c)
     return -1;
 }
 
-}  // namespace
+} // namespace
 
 std::string path_of(std::string_view target, bool keep_query)
 {
@@ -168,8 +174,9 @@ void HttpStream::detect(const DataChunk& chunk)
         return;
     }
     // Still a possible method name, and nothing was lost: wait for more.
-    const bool method_so_far = space == std::string_view::npos && seen.size() < 8 &&
-                               std::all_of(seen.begin(), seen.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const bool method_so_far =
+        space == std::string_view::npos && seen.size() < 8 &&
+        std::all_of(seen.begin(), seen.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     if (!method_so_far || seen.empty() || chunk.prefix.size() < chunk.bytes)
         stop(Protocol::other);
 }
@@ -203,6 +210,17 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
         end_of_write(chunk.direction, chunk.last_byte_ns, done);
 }
 
+void HttpStream::lost(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done)
+{
+    if (stopped_ || count == 0)
+        return;
+    if (protocol_ == Protocol::unknown) { // the first bytes are gone: nothing to decide from
+        stop(Protocol::other);
+        return;
+    }
+    skip(direction, count, false, ts, done);
+}
+
 void HttpStream::consume(DataDirection direction, std::string_view data, uint64_t first_ts, uint64_t ts,
                          std::vector<Transaction>& done)
 {
@@ -216,7 +234,7 @@ void HttpStream::consume(DataDirection direction, std::string_view data, uint64_
             if (stopped_ || !r.in_body)
                 continue;
             if (direction == requests_)
-                on_request_head(r, ts, done);
+                on_request_head(r, first_ts, ts, done);
             else
                 on_response_head(r, ts, done);
             continue;
@@ -243,7 +261,7 @@ void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows
 {
     Reader& r = reader(direction);
     if (!r.in_body) {
-        stop(Protocol::http1);  // a head ran past the captured prefix: framing is lost
+        stop(Protocol::http1); // a head ran past the captured prefix: framing is lost
         lost_ = true;
         return;
     }
@@ -267,7 +285,7 @@ void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows
         } else if (tail_follows) {
             r.chunk = ChunkState::lost;
             r.recent.clear();
-        } else {  // without the write's last bytes the body's end cannot be found
+        } else { // without the write's last bytes the body's end cannot be found
             stop(Protocol::http1);
             lost_ = true;
         }
@@ -282,14 +300,15 @@ void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows
 void HttpStream::end_of_write(DataDirection direction, uint64_t ts, std::vector<Transaction>& done)
 {
     Reader& r = reader(direction);
-    if (r.in_body && r.body == Body::chunked && r.chunk == ChunkState::lost && r.recent.ends_with(chunked_end))
+    if (r.in_body && r.body == Body::chunked && r.chunk == ChunkState::lost &&
+        r.recent.ends_with(chunked_end))
         message_done(direction, ts, done);
 }
 
 size_t HttpStream::feed_head(Reader& r, std::string_view data)
 {
     size_t used = 0;
-    if (r.head.empty()) {  // empty lines before a message are allowed and ignored
+    if (r.head.empty()) { // empty lines before a message are allowed and ignored
         used = std::min(data.find_first_not_of("\r\n"), data.size());
         data.remove_prefix(used);
     }
@@ -434,7 +453,7 @@ void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t
     }
 }
 
-void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction>& done)
+void HttpStream::on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::vector<Transaction>& done)
 {
     const std::optional<Head> head = split_head(r.head);
     if (!head) {
@@ -466,7 +485,7 @@ void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction
     tx.keep_alive = keep_alive(tx.version, *head);
     tx.req_bytes = r.head.size();
     tx.request_start_ns = r.head_start_ns;
-    tx.request_sent_ns = ts;
+    tx.request_sent_ns = sent_ts;
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
@@ -490,7 +509,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
         stop(Protocol::other);
         return;
     }
-    if (pending_.empty()) {  // a response to no request we saw (a 408 on an idle connection)
+    if (pending_.empty()) { // a response to no request we saw (a 408 on an idle connection)
         Transaction orphan;
         orphan.request_start_ns = orphan.request_sent_ns = r.head_start_ns;
         pending_.push_back(std::move(orphan));
@@ -508,7 +527,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
         stop(upgrade_h2c_ ? Protocol::http2 : Protocol::http1);
         return;
     }
-    if (status < 200) {  // 100 Continue, 103 Early Hints: the final response follows
+    if (status < 200) { // 100 Continue, 103 Early Hints: the final response follows
         r.in_body = false;
         r.head.clear();
         return;
@@ -563,4 +582,4 @@ void HttpStream::close(std::vector<Transaction>& done)
     }
 }
 
-}  // namespace connscope
+} // namespace connscope

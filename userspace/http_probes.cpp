@@ -9,9 +9,13 @@
 #include "error.h"
 #include "http.skel.h"
 
-namespace connscope {
+namespace connscope
+{
 
-void HttpProbes::SkeletonDeleter::operator()(http_bpf* skel) const { http_bpf__destroy(skel); }
+void HttpProbes::SkeletonDeleter::operator()(http_bpf* skel) const
+{
+    http_bpf__destroy(skel);
+}
 
 HttpProbes::HttpProbes(const ConnProbes& conn, const HttpOptions& options, const Filters& filters)
 {
@@ -29,7 +33,8 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const HttpOptions& options, const
     {
         const int fd = conn.map_fd(bpf_map__name(map));
         if (fd >= 0 && bpf_map__reuse_fd(map, fd))
-            throw UserError("cannot share the map " + std::string(bpf_map__name(map)) + " with the HTTP probes");
+            throw UserError("cannot share the map " + std::string(bpf_map__name(map)) +
+                            " with the HTTP probes");
     }
     const bool btf = conn.kind() == AttachKind::tp_btf;
     bpf_program__set_autoload(skel_->progs.http_enter_btf, btf);
@@ -49,7 +54,10 @@ void HttpProbes::attach()
         throw UserError("cannot attach the HTTP probes (" + std::string(strerror(-err)) + ")");
 }
 
-void HttpProbes::detach() { http_bpf__detach(skel_.get()); }
+void HttpProbes::detach()
+{
+    http_bpf__detach(skel_.get());
+}
 
 void HttpProbes::stop_capture(std::span<const uint32_t> inodes)
 {
@@ -59,4 +67,4 @@ void HttpProbes::stop_capture(std::span<const uint32_t> inodes)
         bpf_map_update_elem(fd, &inode, &yes, BPF_ANY);
 }
 
-}  // namespace connscope
+} // namespace connscope

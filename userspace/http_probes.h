@@ -11,10 +11,12 @@
 
 struct http_bpf;
 
-namespace connscope {
+namespace connscope
+{
 
-class HttpProbes {
-public:
+class HttpProbes
+{
+  public:
     HttpProbes(const ConnProbes& conn, const HttpOptions& options, const Filters& filters);
     ~HttpProbes();
     HttpProbes(const HttpProbes&) = delete;
@@ -25,11 +27,11 @@ public:
     // Stops capturing these sockets (by inode): user space has seen all it can use of them.
     void stop_capture(std::span<const uint32_t> inodes);
 
-private:
+  private:
     struct SkeletonDeleter {
         void operator()(http_bpf* skel) const;
     };
     std::unique_ptr<http_bpf, SkeletonDeleter> skel_;
 };
 
-}  // namespace connscope
+} // namespace connscope

@@ -4,8 +4,10 @@
 
 #include "net_names.h"
 
-namespace connscope {
-namespace {
+namespace connscope
+{
+namespace
+{
 
 constexpr uint64_t ns_per_us = 1000;
 // Retransmits remembered per connection to place them in transactions; older ones are dropped.
@@ -28,9 +30,12 @@ const char* protocol_name(Protocol p)
     return "unknown";
 }
 
-uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns) { return from_ns && to_ns > from_ns ? (to_ns - from_ns) / ns_per_us : 0; }
+uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns)
+{
+    return from_ns && to_ns > from_ns ? (to_ns - from_ns) / ns_per_us : 0;
+}
 
-}  // namespace
+} // namespace
 
 void HttpTable::apply(const http_data_event& e)
 {
@@ -55,6 +60,13 @@ void HttpTable::apply(const http_data_event& e)
     // Sent data leaves the application during the syscall; received data reaches it at the end.
     chunk.first_byte_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
     chunk.last_byte_ns = e.hdr.ts_ns;
+    // Events lost from the ring buffer show as a jump in the sequence numbers: the bytes they
+    // carried are skipped as not captured. (A jump backwards, or of 1 GiB and more, is not a loss.)
+    std::optional<uint32_t>& next_seq = conn.next_seq[chunk.direction == DataDirection::sent ? 0 : 1];
+    const uint32_t seq_start = e.seq_end - static_cast<uint32_t>(e.bytes);
+    if (next_seq && seq_start != *next_seq && uint32_t(seq_start - *next_seq) < (1u << 30))
+        conn.stream.lost(chunk.direction, uint32_t(seq_start - *next_seq), chunk.first_byte_ns, conn.done);
+    next_seq = e.seq_end;
     conn.stream.feed(chunk, conn.done);
     if (conn.stream.stopped() && !conn.stop_reported) {
         conn.stop_reported = true;
@@ -74,7 +86,7 @@ void HttpTable::on_retransmit(const retransmit_event& e)
 }
 
 HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
-                                  std::optional<ConnView> view, CloseKind close)
+                                  uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
 {
     HttpRecord r;
     r.cookie = cookie;
@@ -100,9 +112,8 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     r.truncated = tx.truncated;
     r.end = tx.end;
     r.close = close;
-    const uint64_t until = tx.response_end_ns ? tx.response_end_ns : UINT64_MAX;
     for (const auto& [ts, segs] : conn.retransmits)
-        if (ts >= tx.request_start_ns && ts <= until)
+        if (ts >= tx.request_start_ns && ts < window_end_ns)
             r.retransmits += segs;
     r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
     ++transactions_;
@@ -110,17 +121,44 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     return r;
 }
 
+void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+                     uint64_t until_ns, std::vector<Record>& out)
+{
+    std::vector<Transaction> order;
+    if (conn.held)
+        order.push_back(std::move(*conn.held));
+    conn.held.reset();
+    std::move(conn.done.begin(), conn.done.end(), std::back_inserter(order));
+    conn.done.clear();
+    const bool hold_last = !until_ns && !conn.stream.client();
+    for (size_t i = 0; i < order.size(); ++i) {
+        const bool last = i + 1 == order.size();
+        if (last && hold_last) {
+            conn.held = std::move(order[i]);
+            break;
+        }
+        uint64_t window_end = last ? until_ns : order[i + 1].request_start_ns;
+        if (!window_end) // a client's exchange is over when it has read the response's last byte
+            window_end = order[i].response_end_ns ? order[i].response_end_ns + 1 : UINT64_MAX;
+        out.push_back(make_record(cookie, conn, order[i], window_end, view, close));
+    }
+}
+
 std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
-    for (auto& [cookie, conn] : connections_) {
-        if (conn.done.empty())
-            continue;
-        const std::optional<ConnView> view = conns.view(cookie);
-        for (const Transaction& tx : conn.done)
-            out.push_back(make_record(cookie, conn, tx, view, CloseKind::local_fin));
-        conn.done.clear();
-    }
+    for (auto& [cookie, conn] : connections_)
+        if (!conn.done.empty())
+            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, 0, out);
+    return out;
+}
+
+std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
+{
+    std::vector<Record> out;
+    for (auto& [cookie, conn] : connections_)
+        if (!conn.done.empty() || conn.held)
+            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, UINT64_MAX, out);
     return out;
 }
 
@@ -132,12 +170,13 @@ std::vector<Record> HttpTable::close(ConnRecord& record)
         return out;
     Connection& conn = it->second;
     conn.stream.close(conn.done);
-    const ConnView view{record.observed_open, record.handshake_us};
-    for (const Transaction& tx : conn.done) {
-        HttpRecord r = make_record(record.cookie, conn, tx, view, record.close);
-        if (tx.end == TransactionEnd::connection_closed || !tx.response_end_ns)
+    const size_t first = out.size();
+    emit(record.cookie, conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX,
+         out);
+    for (size_t i = first; i < out.size(); ++i) {
+        auto& r = std::get<HttpRecord>(out[i]);
+        if (r.end != TransactionEnd::complete || r.status == 0)
             r.ts_ns = record.ts_ns;
-        out.push_back(std::move(r));
     }
     record.protocol = protocol_name(conn.stream.protocol());
     record.http_transactions = conn.seq;
@@ -152,4 +191,4 @@ std::vector<uint32_t> HttpTable::take_stopped_inodes()
     return out;
 }
 
-}  // namespace connscope
+} // namespace connscope

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -15,11 +16,16 @@ extern "C" {
 #include "http_event.h"
 }
 
-namespace connscope {
+namespace connscope
+{
 
-class HttpTable {
-public:
-    HttpTable(bool keep_query, int64_t realtime_offset_ns) : keep_query_(keep_query), realtime_offset_ns_(realtime_offset_ns) {}
+class HttpTable
+{
+  public:
+    HttpTable(bool keep_query, int64_t realtime_offset_ns)
+        : keep_query_(keep_query), realtime_offset_ns_(realtime_offset_ns)
+    {
+    }
 
     void apply(const http_data_event& e);
     // A retransmit counts for the transactions of its connection in flight at the time.
@@ -27,6 +33,8 @@ public:
 
     // http records of the transactions completed since the last call.
     std::vector<Record> take_finished(const ConnTable& conns);
+    // At exit: also the transactions held back for their retransmit window (servers).
+    std::vector<Record> take_all_finished(const ConnTable& conns);
     // The connection ended: records of what it still had in flight, then its conn record
     // gains protocol and http_transactions.
     std::vector<Record> close(ConnRecord& conn);
@@ -36,7 +44,7 @@ public:
     uint64_t transactions() const { return transactions_; }
     const std::map<std::string, uint64_t>& status_classes() const { return status_classes_; }
 
-private:
+  private:
     struct Connection {
         HttpStream stream;
         uint32_t pid = 0;
@@ -44,14 +52,23 @@ private:
         Endpoint local;
         Endpoint remote;
         uint32_t sock_ino = 0;
+        // Where the next data of each direction should start (sent, received), once known.
+        std::optional<uint32_t> next_seq[2];
         bool stop_reported = false;
         uint64_t seq = 0;
         std::vector<Transaction> done;
-        std::deque<std::pair<uint64_t, uint32_t>> retransmits;  // (ts, segments), recent ones
+        // A server's last completed transaction, held until the next request begins: its
+        // response may still be retransmitted after the application's last write returned.
+        std::optional<Transaction> held;
+        std::deque<std::pair<uint64_t, uint32_t>> retransmits; // (ts, segments), recent ones
     };
 
-    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, std::optional<ConnView> view,
-                           CloseKind close);
+    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
+                           std::optional<ConnView> view, CloseKind close);
+    // Records of conn.done (and of what it held): each transaction's retransmit window ends
+    // where the next begins; the last one's at until_ns, or it is held (servers) when 0.
+    void emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+              uint64_t until_ns, std::vector<Record>& out);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
 
     bool keep_query_;
@@ -62,4 +79,4 @@ private:
     std::map<std::string, uint64_t> status_classes_;
 };
 
-}  // namespace connscope
+} // namespace connscope

@@ -1,5 +1,6 @@
 #include "json_sink.h"
 
+#include "json_line.h"
 #include "net_names.h"
 
 namespace connscope {
@@ -283,36 +284,37 @@ const char* end_name(const HttpRecord& r)
     return "unknown";
 }
 
-json http_json(const HttpRecord& r)
+// Two of these per HTTP request: written without building an object.
+std::string http_line(const HttpRecord& r)
 {
-    return json{
-        {"type", "http"},
-        {"ts", r.ts_ns},
-        {"cookie", r.cookie},
-        {"pid", r.pid},
-        {"comm", r.comm},
-        {"role", role_name(r.role)},
-        {"laddr", r.local.address},
-        {"lport", r.local.port},
-        {"raddr", r.remote.address},
-        {"rport", r.remote.port},
-        {"method", optional_text(r.method)},
-        {"path", optional_text(r.path)},
-        {"host", optional_text(r.host)},
-        {"version", optional_text(r.version)},
-        {"status", r.status},
-        {"req_bytes", r.req_bytes},
-        {"resp_bytes", r.resp_bytes},
-        {"seq", r.seq},
-        {"new_connection", r.new_connection},
-        {"handshake_us", r.handshake_us},
-        {"ttfb_us", r.ttfb_us},
-        {"duration_us", r.duration_us},
-        {"keep_alive", r.keep_alive},
-        {"truncated", r.truncated},
-        {"end", end_name(r)},
-        {"retransmits", r.retransmits},
-    };
+    return JsonLine()
+        .text("type", "http")
+        .number("ts", r.ts_ns)
+        .number("cookie", r.cookie)
+        .number("pid", r.pid)
+        .text("comm", r.comm)
+        .text("role", role_name(r.role))
+        .text("laddr", r.local.address)
+        .number("lport", r.local.port)
+        .text("raddr", r.remote.address)
+        .number("rport", r.remote.port)
+        .text_or_null("method", r.method)
+        .text_or_null("path", r.path)
+        .text_or_null("host", r.host)
+        .text_or_null("version", r.version)
+        .number("status", r.status)
+        .number("req_bytes", r.req_bytes)
+        .number("resp_bytes", r.resp_bytes)
+        .number("seq", r.seq)
+        .boolean("new_connection", r.new_connection)
+        .number("handshake_us", r.handshake_us)
+        .number("ttfb_us", r.ttfb_us)
+        .number("duration_us", r.duration_us)
+        .boolean("keep_alive", r.keep_alive)
+        .boolean("truncated", r.truncated)
+        .text("end", end_name(r))
+        .number("retransmits", r.retransmits)
+        .finish();
 }
 
 std::string line(const json& object) { return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
@@ -343,8 +345,7 @@ json record_json(const Record& record)
             else if constexpr (std::is_same_v<T, PortWarningRecord>)
                 return port_warning_json(r);
             else if constexpr (std::is_same_v<T, HttpRecord>)
-                return http_json(r);
-
+                return json::parse(http_line(r));
             else if constexpr (std::is_same_v<T, StallRecord>)
                 return stall_json(r);
             else if constexpr (std::is_same_v<T, RetransmitRecord>)
@@ -394,7 +395,12 @@ json summary_json(const SummaryRecord& s)
 }
 
 std::string JsonSink::start(const StartRecord& start) { return line(start_json(start)); }
-std::string JsonSink::record(const Record& record) { return line(record_json(record)); }
+std::string JsonSink::record(const Record& record)
+{
+    if (const auto* http = std::get_if<HttpRecord>(&record))
+        return http_line(*http);
+    return line(record_json(record));
+}
 std::string JsonSink::summary(const SummaryRecord& summary) { return line(summary_json(summary)); }
 
 }  // namespace connscope

@@ -160,8 +160,8 @@ int run_command(const RunOptions& options)
     probes.detach();
     reader.drain();
     emit(std::exchange(port_warnings, {}));
-    emit(http.take_finished(table));
     emit(table.take_all_finished());
+    emit(http.take_all_finished(table));
     emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
     emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
     out.write(sink->summary(summary(true)));

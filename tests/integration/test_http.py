@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +25,8 @@ def curl(ns, *args):
     for line in out.splitlines():
         code, connects, pretransfer, starttransfer, port = line.split()
         transfers.append({"status": int(code), "new": int(connects) == 1, "port": int(port),
-                          "ttfb_us": (float(starttransfer) - float(pretransfer)) * 1e6})
+                          "ttfb_us": (float(starttransfer) - float(pretransfer)) * 1e6,
+                          "starttransfer_us": float(starttransfer) * 1e6})
     return transfers
 
 
@@ -54,12 +56,19 @@ class HttpTest(unittest.TestCase):
         for c, t in zip(clients, transfers):
             self.assertEqual(c["comm"], "curl")
             self.assertEqual(c["end"], "complete")
-            # curl marks pretransfer only after some work past its send() (hundreds of µs
-            # on a busy machine), so it can only be shorter than ours by that much; where
-            # the server takes its time (/delay/) that lag is small beside ttfb and the two agree.
+            self.assertGreater(c["ttfb_us"], 0)
+            self.assertLessEqual(c["ttfb_us"], c["duration_us"])
+            # ttfb runs from the request's write() to the read() that returns the response:
+            # inside curl's [transfer start, starttransfer], so never longer than the latter.
+            # curl's own ttfb (starttransfer - pretransfer) is off from ours by however long
+            # curl was descheduled between its marks and its syscalls (milliseconds, on this
+            # busy 2-CPU machine), so the issue's bound is checked where the server takes
+            # 100 ms (/delay/100) and that noise is within 10 %.
             tolerance = max(0.1 * t["ttfb_us"], 200)
-            self.assertLess(t["ttfb_us"], c["ttfb_us"] + tolerance, f"ttfb {c} vs curl {t}")
-            if t["ttfb_us"] >= 10_000:
+            self.assertLess(c["ttfb_us"], t["starttransfer_us"] + tolerance, f"ttfb {c} vs curl {t}")
+            if "/delay/" in c["path"]:
+                delay_us = int(c["path"].split("/delay/")[1].split("?")[0]) * 1000
+                self.assertGreaterEqual(c["ttfb_us"], delay_us)
                 self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
         self.check_seq(clients)
 
@@ -69,7 +78,7 @@ class HttpTest(unittest.TestCase):
             try:
                 urls = [f"http://127.0.0.1:{NGINX_PORT}/{p}" for p in
                         ("index.html", "big.bin", "dyn?secret=1", "missing", "missing-dyn", "proxy/size/5000",
-                         "proxy/chunked/20000", "proxy/status/204", "proxy/delay/30", "index.html")]
+                         "proxy/chunked/20000", "proxy/status/204", "proxy/delay/100", "index.html")]
                 with Connscope("--netns", ns.path) as cs:
                     transfers = curl(ns, *urls)
             finally:
@@ -90,7 +99,7 @@ class HttpTest(unittest.TestCase):
         # The proxied requests: nginx as a client of python, python as its server.
         upstream_clients = by_role(http, "client", PYTHON_PORT)
         upstream_servers = by_role(http, "server", PYTHON_PORT)
-        self.assertEqual([u["path"] for u in upstream_clients], ["/size/5000", "/chunked/20000", "/status/204", "/delay/30"])
+        self.assertEqual([u["path"] for u in upstream_clients], ["/size/5000", "/chunked/20000", "/status/204", "/delay/100"])
         self.assertEqual([u["status"] for u in upstream_servers], [200, 200, 204, 200])
         self.assertEqual([u["comm"] for u in upstream_clients], ["nginx"] * 4)
         conns = [c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == NGINX_PORT]
@@ -102,15 +111,16 @@ class HttpTest(unittest.TestCase):
             servers = Servers(ns)
             try:
                 with Connscope("--netns", ns.path, "--http-query") as cs:
-                    old = curl(ns, "--http1.0", *[f"http://127.0.0.1:{NGINX_PORT}/dyn?n={i}" for i in range(3)])
-                    head = curl(ns, "-I", f"http://127.0.0.1:{NGINX_PORT}/big.bin", f"http://127.0.0.1:{NGINX_PORT}/proxy/delay/20")
+                    old = curl(ns, "--http1.0", *[f"http://127.0.0.1:{NGINX_PORT}/dyn?n={i}" for i in range(2)],
+                               f"http://127.0.0.1:{NGINX_PORT}/proxy/delay/100?n=2")
+                    head = curl(ns, "-I", f"http://127.0.0.1:{NGINX_PORT}/big.bin", f"http://127.0.0.1:{NGINX_PORT}/proxy/delay/100")
             finally:
                 servers.stop()
         clients = by_role(cs.of_type("http"), "client", NGINX_PORT)
         self.check_curl(old + head, clients, ["GET"] * 3 + ["HEAD"] * 2)
         self.assertEqual([c["version"] for c in clients], ["HTTP/1.0"] * 3 + ["HTTP/1.1"] * 2)
         self.assertEqual([c["keep_alive"] for c in clients], [False, False, False, True, True])
-        self.assertEqual([c["path"] for c in clients[:3]], [f"/dyn?n={i}" for i in range(3)])
+        self.assertEqual([c["path"] for c in clients[:3]], ["/dyn?n=0", "/dyn?n=1", "/proxy/delay/100?n=2"])
         self.assertEqual([c["status"] for c in clients], [200] * 5)
         self.assertTrue(all(t["new"] for t in old))
 
@@ -119,7 +129,7 @@ class HttpTest(unittest.TestCase):
             with self.subTest(version=version), NetNs("http-py") as ns:
                 servers = Servers(ns, python_version=version)
                 try:
-                    paths = ["size/100", "delay/20", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
+                    paths = ["size/100", "delay/100", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
                     with Connscope("--netns", ns.path) as cs:
                         transfers = curl(ns, *[f"http://127.0.0.1:{PYTHON_PORT}/{p}" for p in paths])
                 finally:
@@ -132,25 +142,119 @@ class HttpTest(unittest.TestCase):
                 self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
                 self.assertTrue(all(s["comm"] == "python3" for s in servers_side))
 
-    def test_pipelined_requests(self):
-        with NetNs("http-pipe") as ns:
+    def test_expect_100_continue(self):
+        with NetNs("http-100") as ns:
+            servers = Servers(ns)
+            body = os.path.join(servers.dir, "body.bin")
+            with open(body, "wb") as f:
+                f.write(b"p" * 50_000)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, "-H", "Expect: 100-continue", "--data-binary", f"@{body}",
+                                     f"http://127.0.0.1:{PYTHON_PORT}/upload", f"http://127.0.0.1:{PYTHON_PORT}/upload")
+            finally:
+                servers.stop()
+        http = cs.of_type("http")
+        for role in ("client", "server"):
+            records = by_role(http, role, PYTHON_PORT)
+            self.assertEqual([r["status"] for r in records], [t["status"] for t in transfers], role)
+            self.assertEqual([r["method"] for r in records], ["POST", "POST"], role)
+            interim = len("HTTP/1.1 100 Continue\r\n\r\n")
+            for r in records:
+                self.assertGreater(r["req_bytes"], 50_000)
+                self.assertGreater(r["resp_bytes"], interim)
+            self.check_seq(records)
+        self.check_curl(transfers, by_role(http, "client", PYTHON_PORT), ["POST", "POST"])
+
+    def test_other_protocols_are_labelled(self):
+        with NetNs("http-proto") as ns:
             servers = Servers(ns)
             try:
-                paths = ["/dyn", "/dyn?2", "/missing-dyn", "/dyn", "/dyn?5"]
-                # The client reads the responses together: the capture must reach all their heads.
-                with Connscope("--netns", ns.path, "--http-capture-bytes", "1024") as cs:
-                    out = ns.run("python3", os.path.join(PEERS, "pipeline_client.py"), str(NGINX_PORT), *paths,
+                with Connscope("--netns", ns.path) as cs:
+                    # Both fail against an HTTP/1.x server; only what the client sent counts.
+                    for option, scheme in (("--http2-prior-knowledge", "http"), ("-k", "https")):
+                        subprocess.run(ns.exec_args("curl", "-s", "-m", "2", option, f"{scheme}://127.0.0.1:{PYTHON_PORT}/size/1"),
+                                       check=False, capture_output=True)
+                    ns.run("python3", "-c", "import socket; s = socket.create_connection(('127.0.0.1', %d)); "
+                           "s.sendall(b'\\x00\\x01 not http\\r\\n\\r\\n'); s.recv(100); s.close()" % PYTHON_PORT)
+                    transfers = curl(ns, f"http://127.0.0.1:{PYTHON_PORT}/size/1")
+                    time.sleep(0.2)
+            finally:
+                servers.stop()
+        conns = sorted((c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == PYTHON_PORT),
+                       key=lambda c: c["start_ts"])
+        self.assertEqual([c["protocol"] for c in conns], ["http2", "tls", "other", "http1"])
+        self.assertEqual([c["http_transactions"] for c in conns], [0, 0, 0, 1])
+        self.assertEqual(len(by_role(cs.of_type("http"), "client", PYTHON_PORT)), len(transfers))
+
+    def test_retransmits_land_on_the_transaction_that_waited(self):
+        # The first large response packets from the python server are dropped; the second,
+        # smaller response passes.
+        drop = """
+table inet connscope_http_test {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp sport %d meta length > 20000 quota until 70000 bytes drop
+  }
+}
+""" % PYTHON_PORT
+        with NetNs("http-retr") as ns:
+            servers = Servers(ns)
+            try:
+                ns.nft(drop)
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, f"http://127.0.0.1:{PYTHON_PORT}/size/50000", f"http://127.0.0.1:{PYTHON_PORT}/size/10000")
+            finally:
+                servers.stop()
+        self.assertEqual([t["status"] for t in transfers], [200, 200])
+        http = cs.of_type("http")
+        server_side = by_role(http, "server", PYTHON_PORT)
+        self.assertEqual(len(server_side), 2)
+        self.assertGreaterEqual(server_side[0]["retransmits"], 1)
+        self.assertEqual(server_side[1]["retransmits"], 0)
+        conn = [c for c in cs.of_type("conn") if c["cookie"] == server_side[0]["cookie"]]
+        # A server's write returns before its data is acknowledged: its transaction's window
+        # runs to the next request, so every retransmit of the connection lands in one.
+        self.assertEqual(conn[0]["retransmits"], sum(s["retransmits"] for s in server_side))
+        self.assertEqual([c["retransmits"] for c in by_role(http, "client", PYTHON_PORT)], [0, 0])
+
+    def test_peeked_data_is_not_counted_twice(self):
+        with NetNs("http-peek") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    out = ns.run("python3", os.path.join(PEERS, "peek_client.py"), str(PYTHON_PORT), "/size/300",
                                  capture_output=True, text=True).stdout
             finally:
                 servers.stop()
-        statuses = json.loads(out)["statuses"]
-        http = cs.of_type("http")
-        for role in ("client", "server"):
-            records = by_role(http, role, NGINX_PORT)
-            self.assertEqual([r["path"] for r in records], [p.split("?")[0] for p in paths], role)
-            self.assertEqual([r["status"] for r in records], statuses, role)
-            self.assertEqual(len({r["cookie"] for r in records}), 1, role)
-            self.check_seq(records)
+        clients = by_role(cs.of_type("http"), "client", PYTHON_PORT)
+        self.assertEqual([(c["status"], c["resp_bytes"]) for c in clients], [(200, json.loads(out)["response_bytes"])])
+        conn = [c for c in cs.of_type("conn") if c["cookie"] == clients[0]["cookie"]]
+        self.assertEqual(conn[0]["protocol"], "http1")
+
+    def test_pipelined_requests(self):
+        # raw_tp keys sockets by salted address: the HTTP probes must use the same keys.
+        for mechanism in ("tp_btf", "raw_tp"):
+            with self.subTest(mechanism=mechanism), NetNs("http-pipe") as ns:
+                servers = Servers(ns)
+                try:
+                    paths = ["/dyn", "/dyn?2", "/missing-dyn", "/dyn", "/dyn?5"]
+                    # The client reads the responses together: the capture must reach all their heads.
+                    with Connscope("--netns", ns.path, "--http-capture-bytes", "1024", "--mechanism", mechanism) as cs:
+                        out = ns.run("python3", os.path.join(PEERS, "pipeline_client.py"), str(NGINX_PORT), *paths,
+                                     capture_output=True, text=True).stdout
+                finally:
+                    servers.stop()
+                statuses = json.loads(out)["statuses"]
+                http = cs.of_type("http")
+                for role in ("client", "server"):
+                    records = by_role(http, role, NGINX_PORT)
+                    self.assertEqual([r["path"] for r in records], [p.split("?")[0] for p in paths], role)
+                    self.assertEqual([r["status"] for r in records], statuses, role)
+                    self.assertEqual(len({r["cookie"] for r in records}), 1, role)
+                    self.check_seq(records)
+                    conn = [c for c in cs.of_type("conn") if c["cookie"] == records[0]["cookie"]]
+                    self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conn], [("http1", len(paths))])
 
     def wrk(self, ns, *extra):
         out = ns.run("wrk", "-t1", "-c4", "-d1s", *extra, f"http://127.0.0.1:{NGINX_PORT}/index.html",
@@ -172,9 +276,11 @@ class HttpTest(unittest.TestCase):
                 http = cs.of_type("http")
                 clients = by_role(http, "client", NGINX_PORT)
                 answered = [c for c in clients if c["status"] == 200]
-                # wrk counts completed responses; requests still in flight when it stopped end
-                # with the connection (status 0), at most one per connection.
-                self.assertEqual(len(answered), requests)
+                # wrk counts the responses that completed before its timer ran out; a response
+                # completing after that (at most one per connection) is not in its count, and a
+                # request still unanswered when it closed ends with the connection (status 0).
+                self.assertGreaterEqual(len(answered), requests)
+                self.assertLessEqual(len(answered), requests + 4)
                 unanswered = [c for c in clients if c["status"] != 200]
                 self.assertTrue(all(c["status"] == 0 and c["end"] != "complete" for c in unanswered))
                 if extra:

@@ -216,3 +216,22 @@ TEST_CASE("parse_cli: --max-peers and --port-warn", "[cli][ports]")
         CHECK_THAT(exit.text, Catch::Contains(bad[0]));
     }
 }
+
+TEST_CASE("parse_cli: HTTP capture settings", "[cli][http]")
+{
+    const RunOptions defaults = run_options({});
+    CHECK(defaults.http.enabled);
+    CHECK(defaults.http.capture_bytes == 512);
+    CHECK_FALSE(defaults.http.keep_query);
+
+    const RunOptions set = run_options({"--no-http", "--http-capture-bytes", "1024", "--http-query"});
+    CHECK_FALSE(set.http.enabled);
+    CHECK(set.http.capture_bytes == 1024);
+    CHECK(set.http.keep_query);
+
+    for (const char* bad : {"63", "1025", "lots"}) {
+        const ParsedCli parsed = parse_cli({"--http-capture-bytes", bad});
+        REQUIRE(std::holds_alternative<CliExit>(parsed));
+        CHECK(std::get<CliExit>(parsed).code == 2);
+    }
+}

@@ -19,8 +19,10 @@ namespace
 const Socket client{11, make_flow("127.0.0.1", 40000, "127.0.0.1", 80), make_owner(100, "curl")};
 
 // One write or read of the client socket as http.bpf.c reports it: the syscall took 5 µs.
-http_data_event data(uint64_t ts_ns, http_direction direction, const std::string& bytes)
+// seq_end continues each direction's byte stream from where the last event left it.
+http_data_event data(uint64_t ts_ns, http_direction direction, const std::string& bytes, uint32_t skipped = 0)
 {
+    static uint32_t next_seq[3] = {0, 1000, 5000};
     http_data_event e{};
     e.hdr = make_header(static_cast<event_type>(EVENT_HTTP_DATA), client.cookie, ts_ns + 5 * us);
     e.flow = client.flow;
@@ -31,11 +33,22 @@ http_data_event data(uint64_t ts_ns, http_direction direction, const std::string
     e.direction = direction;
     e.captured = static_cast<uint32_t>(std::min(bytes.size(), sizeof(e.data)));
     std::memcpy(e.data, bytes.data(), e.captured);
+    next_seq[direction] += skipped + static_cast<uint32_t>(bytes.size());
+    e.seq_end = next_seq[direction];
     return e;
 }
 
 const std::string request = "GET /a?q=1 HTTP/1.1\r\nHost: h\r\n\r\n";
 const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+// The client socket's connection, seen opening with a 300 µs handshake.
+ConnTable opened()
+{
+    ConnTable conns;
+    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
+    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
+    return conns;
+}
 
 std::vector<HttpRecord> http_records(const std::vector<Record>& records)
 {
@@ -46,14 +59,12 @@ std::vector<HttpRecord> http_records(const std::vector<Record>& records)
     return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retransmits", "[http_table]")
 {
-    ConnTable conns;
+    ConnTable conns = opened();
     HttpTable http(false, 0);
-    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
-    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
 
     http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
     http.on_retransmit(client.retransmit(t0 + 2 * ms, TcpState::established, 2));
@@ -67,7 +78,7 @@ TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retr
     CHECK(records[0].handshake_us == 300);
     CHECK(records[0].role == Role::client);
     CHECK(records[0].path == "/a");
-    CHECK(records[0].ttfb_us == 3000 + 5 - (1000 + 5));
+    CHECK(records[0].ttfb_us == 3000 + 5 - 1000);
     CHECK(records[0].duration_us == 3000 + 5 - 1000);
     CHECK(records[0].retransmits == 2);
     CHECK(records[0].comm == "curl");
@@ -82,10 +93,8 @@ TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retr
 
 TEST_CASE("a connection's end finishes what it had in flight and labels its conn record", "[http_table]")
 {
-    ConnTable conns;
+    ConnTable conns = opened();
     HttpTable http(true, 0);
-    conns.apply(client.state(t0, TcpState::close, TcpState::syn_sent));
-    conns.apply(client.state(t0 + 300 * us, TcpState::syn_sent, TcpState::established));
     http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
     http.apply(data(t0 + 3 * ms, HTTP_RECEIVED, response));
     http.apply(data(t0 + 4 * ms, HTTP_SENT, request));
@@ -97,7 +106,7 @@ TEST_CASE("a connection's end finishes what it had in flight and labels its conn
     auto& conn = std::get<ConnRecord>(finished[0]);
     const auto in_flight = http_records(http.close(conn));
     const auto done_before = http_records(http.take_finished(conns));
-    CHECK(done_before.empty());  // close() took the completed one too
+    CHECK(done_before.empty()); // close() took the completed one too
     REQUIRE(in_flight.size() == 2);
     CHECK(in_flight[0].status == 200);
     CHECK(in_flight[0].path == "/a?q=1");
@@ -141,4 +150,51 @@ TEST_CASE("HTTP data events decode from their variable-length records", "[http_t
     http_data_event other = e;
     other.hdr.type = EVENT_STATE;
     CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size)));
+}
+
+TEST_CASE("a server's transaction waits for the next request, so late retransmits count in it",
+          "[http_table]")
+{
+    const Socket server{12, make_flow("127.0.0.1", 80, "127.0.0.1", 40000), make_owner(200, "nginx")};
+    auto event = [&](uint64_t ts, http_direction direction, const std::string& bytes) {
+        http_data_event e = data(ts, direction, bytes);
+        e.hdr.cookie = server.cookie;
+        return e;
+    };
+    ConnTable conns;
+    HttpTable http(false, 0);
+    http.apply(event(t0 + 1 * ms, HTTP_RECEIVED, request));
+    http.apply(event(t0 + 2 * ms, HTTP_SENT, response));
+    CHECK(http.take_finished(conns).empty()); // held: its response may still be retransmitted
+    http.on_retransmit(server.retransmit(t0 + 200 * ms, TcpState::established, 1));
+    http.apply(event(t0 + 300 * ms, HTTP_RECEIVED, request));
+    http.apply(event(t0 + 301 * ms, HTTP_SENT, response));
+    auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].role == Role::server);
+    CHECK(records[0].retransmits == 1);
+    records = http_records(http.take_all_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].seq == 2);
+    CHECK(records[0].retransmits == 0);
+}
+
+TEST_CASE("data lost from the ring buffer is skipped as not captured", "[http_table]")
+{
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 2 * ms, HTTP_RECEIVED, head + std::string(1000, 'x')));
+    // A read of 1000 bytes was lost; the last 1000 arrive.
+    http.apply(data(t0 + 4 * ms, HTTP_RECEIVED, std::string(1000, 'x'), 1000));
+    auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].resp_bytes == head.size() + 3000);
+    CHECK(records[0].end == TransactionEnd::complete);
+    // The next request's head is lost: the framing is given up, not guessed.
+    http.apply(data(t0 + 5 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 6 * ms, HTTP_RECEIVED, response, 50));
+    CHECK(http.take_finished(conns).empty());
+    CHECK(http.take_stopped_inodes() == std::vector<uint32_t>{777});
 }

@@ -226,3 +226,36 @@ TEST_CASE("TableSink: port headroom with a bar per destination, TIME_WAIT and wa
     PortWarningRecord warning{0, 1234, "10.0.0.1", "10.0.0.2", 80, 32, 8, 0.8, 0.8, false};
     CHECK_THAT(sink.record(warning), Contains("source ports to 10.0.0.2:80 from 10.0.0.1 80% used (32 used, 8 free)"));
 }
+
+TEST_CASE("table: one line per HTTP transaction, with what the connection did to it", "[table_sink][http]")
+{
+    TableSink sink;
+    sink.start(StartRecord{});
+    HttpRecord r;
+    r.ts_ns = 1'700'000'000'123'456'789;
+    r.pid = 4242;
+    r.comm = "curl";
+    r.local = {"10.0.0.1", 40000};
+    r.remote = {"10.0.0.2", 80};
+    r.method = "GET";
+    r.path = "/index.html";
+    r.host = "example.test";
+    r.status = 200;
+    r.seq = 1;
+    r.new_connection = true;
+    r.handshake_us = 1500;
+    r.ttfb_us = 42'000;
+    r.retransmits = 2;
+    const std::string line = last_line(sink.record(r));
+    CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+    CHECK_THAT(line, Contains("200 GET example.test/index.html #1"));
+    CHECK_THAT(line, Contains("ttfb 42ms"));
+    CHECK_THAT(line, Contains("new conn, handshake 1500us, 2 retransmits"));
+
+    r.new_connection = false;
+    r.retransmits = 0;
+    r.status = 0;
+    r.end = TransactionEnd::connection_closed;
+    r.close = CloseKind::reset_received;
+    CHECK_THAT(last_line(sink.record(r)), Contains("reused, ended: RST received"));
+}

@@ -6,6 +6,7 @@ GET/HEAD /size/N    N bytes with Content-Length
 GET /chunked/N      N bytes in 1000-byte chunks (HTTP/1.1 only)
 GET /status/CODE    an empty response with that status
 GET /delay/MS       a short response after MS milliseconds
+POST /anything      reads the body (answering Expect: 100-continue), then a 200 echoing its size
 """
 import sys
 import time
@@ -18,6 +19,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self.do_GET(head=True)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = str(len(self.rfile.read(length))).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self, head=False):
         parts = self.path.split("?")[0].strip("/").split("/")

@@ -1,0 +1,72 @@
+#include "json_line.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+namespace connscope
+{
+
+void JsonLine::key(std::string_view name)
+{
+    out_ += out_.empty() ? "{\"" : ",\"";
+    out_ += name;
+    out_ += "\":";
+}
+
+JsonLine& JsonLine::number(std::string_view name, uint64_t value)
+{
+    key(name);
+    fmt::format_to(std::back_inserter(out_), "{}", value);
+    return *this;
+}
+
+JsonLine& JsonLine::boolean(std::string_view name, bool value)
+{
+    key(name);
+    out_ += value ? "true" : "false";
+    return *this;
+}
+
+JsonLine& JsonLine::text(std::string_view name, std::string_view value)
+{
+    key(name);
+    if (std::any_of(value.begin(), value.end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+        out_ +=
+            nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return *this;
+    }
+    out_ += '"';
+    for (char c : value) {
+        if (c == '"' || c == '\\') {
+            out_ += '\\';
+            out_ += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            fmt::format_to(std::back_inserter(out_), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+            out_ += c;
+        }
+    }
+    out_ += '"';
+    return *this;
+}
+
+JsonLine& JsonLine::text_or_null(std::string_view name, std::string_view value)
+{
+    if (!value.empty())
+        return text(name, value);
+    key(name);
+    out_ += "null";
+    return *this;
+}
+
+std::string JsonLine::finish()
+{
+    out_ += out_.empty() ? "{}\n" : "}\n";
+    return std::move(out_);
+}
+
+} // namespace connscope
