@@ -114,7 +114,7 @@ ConnectErrorRecord sample_connect_error()
 template <typename R>
 R sample_about()
 {
-    R r;
+    R r{};
     r.ts_ns = 1'700'000'000'000'000'002;
     r.cookie = 9;
     r.pid = 4242;
