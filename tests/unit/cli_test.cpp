@@ -201,3 +201,18 @@ TEST_CASE("parse_cli: --version is exit code 0 with the version", "[cli]")
     CHECK_THAT(exit.text, Catch::Contains(version));
     CHECK(std::string(version).find('.') != std::string::npos);
 }
+
+TEST_CASE("parse_cli: the TCP detector options", "[cli]")
+{
+    const RunOptions defaults = run_options({});
+    CHECK_FALSE(defaults.verbose_events);
+    CHECK(defaults.slow_handshake_ms == 200);
+
+    const RunOptions set = run_options({"--verbose-events", "--slow-handshake-ms", "0"});
+    CHECK(set.verbose_events);
+    CHECK(set.slow_handshake_ms == 0);
+
+    const ParsedCli bad = parse_cli({"--slow-handshake-ms", "-5"});
+    REQUIRE(std::holds_alternative<CliExit>(bad));
+    CHECK(std::get<CliExit>(bad).code == 2);
+}
