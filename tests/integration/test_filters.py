@@ -74,7 +74,9 @@ class FilterTest(unittest.TestCase):
 
     def test_pid_keeps_one_client_process(self):
         with NetNs("pidc") as ns:
-            server, client = traffic(ns, 8080, 3)
+            # The server accepts all five: one that exits after three refuses the rest.
+            server = Peer(ns, "server", 8080, 5)
+            client = Peer(ns, "client", 8080, 3)
             other = Peer(ns, "client", 8080, 2)
             server_two = Peer(ns, "server", 8081, 2)
             other_two = Peer(ns, "client", 8081, 2)
