@@ -116,6 +116,12 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	/* A listening socket is not a connection; its children are. */
 	if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE))
 		return 0;
+	/* The detectors keep state for every socket, filtered or not; a raw_tp key (an address)
+	 * comes back with the next socket allocated there. */
+	if (newstate == TCP_CLOSE) {
+		key = sock_key(sk, btf);
+		bpf_map_delete_elem(&detect, &key);
+	}
 	flow_from_sock(&flow, sk);
 	if (!flow_wanted(&flow))
 		return 0;

@@ -16,6 +16,13 @@ const volatile __u64 delack_timer_fn = 0;
 #define TCPHDR_FIN 0x01
 #define TCPHDR_ACK 0x10
 
+/* tcp_min_rtt(): the windowed minimum of the RTT samples. The smoothed RTT would not do:
+ * samples taken from delayed ACKs inflate it towards the very delay being detected. */
+static __always_inline __u32 min_rtt_us(const struct sock *sk)
+{
+	return BPF_CORE_READ((const struct tcp_sock *)sk, rtt_min.s[0].v);
+}
+
 static __always_inline bool detect_wanted(const struct sock *sk, __u64 key)
 {
 	struct flow flow = {};
@@ -82,7 +89,7 @@ static __always_inline int handle_timer_expire(const struct timer_list *timer, b
 	if (st)
 		st->delayed_ack_ns = e->hdr.ts_ns;
 	e->last_data_ns = st ? st->last_data_ns : 0;
-	e->srtt_us = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	e->min_rtt_us = min_rtt_us(sk);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -119,7 +126,7 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
 	if (!e)
 		return;
 	e->held_ns = st->held_ns;
-	e->srtt_us = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	e->min_rtt_us = min_rtt_us(sk);
 	e->nodelay = !!(st->flags & DETECT_NODELAY);
 	bpf_ringbuf_submit(e, 0);
 }

@@ -18,7 +18,7 @@ enum tcp_detect_event_type {
 struct delayed_ack_event {
 	struct event_header hdr;
 	__u64 last_data_ns; /* when the last data segment before it arrived; 0 when unknown */
-	__u32 srtt_us;
+	__u32 min_rtt_us; /* the path's minimum RTT (windowed); srtt is inflated by delayed ACKs */
 	__u32 pad;
 };
 
@@ -33,7 +33,7 @@ struct data_after_delayed_ack_event {
 struct held_send_released_event {
 	struct event_header hdr;
 	__u64 held_ns; /* when sendmsg() returned with it unsent */
-	__u32 srtt_us;
+	__u32 min_rtt_us;
 	__u32 nodelay; /* 1 when TCP_NODELAY was on */
 };
 

@@ -83,6 +83,9 @@ private:
     void on_data_after_delayed_ack(const data_after_delayed_ack_event& e);
     void on_held_send_released(const held_send_released_event& e);
     void on_idle_restart(const idle_restart_event& e);
+    // The detectors (conn_table_detectors.cpp).
+    void classify_retransmit(ConnRecord& conn, const retransmit_event& e);
+    void report_idle_close_race(const ConnRecord& conn, const reset_event& e);
     void add_stall(Connection& conn, const Stall& stall);
     void report_slow_handshake(const Connection& conn);
     static uint64_t handshake_us(const Connection& conn);

@@ -59,8 +59,7 @@ const char* retransmit_kind_name(RetransmitKind kind)
 }
 
 // The identity every per-connection record starts with, after its type and time.
-template <typename R>
-json about(const char* type, const R& r)
+json about(const char* type, const ConnIdentity& r)
 {
     return json{
         {"type", type},

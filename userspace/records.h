@@ -55,8 +55,8 @@ struct ConnRecord {
     TcpCounters tcp;  // detectors: delayed ACKs, stalls, retransmits by kind
 };
 
-// A delayed ACK that held the connection up (see detectors/stall_detector.h).
-struct StallRecord {
+// What a record about one connection starts with: when, and which connection.
+struct ConnIdentity {
     uint64_t ts_ns = 0;
     uint64_t cookie = 0;
     uint32_t pid = 0;
@@ -65,6 +65,10 @@ struct StallRecord {
     uint16_t family = 0;
     Endpoint local;
     Endpoint remote;
+};
+
+// A delayed ACK that held the connection up (see detectors/stall_detector.h).
+struct StallRecord : ConnIdentity {
     StallKind kind = StallKind::nagle_delayed_ack;
     StallSide side = StallSide::sender;
     uint64_t stall_us = 0;
@@ -72,45 +76,21 @@ struct StallRecord {
 };
 
 // A handshake slower than --slow-handshake-ms, when the connection is established.
-struct HandshakeRecord {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
+struct HandshakeRecord : ConnIdentity {
     Role role = Role::client;
     uint64_t handshake_us = 0;
     uint32_t syn_retransmits = 0;  // SYNs (client) or SYN-ACKs (server) sent again
 };
 
 // A reset received right after this side reused a connection the peer was closing.
-struct IdleCloseRaceRecord {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
+struct IdleCloseRaceRecord : ConnIdentity {
     std::string state;  // the connection's state when the reset came
     uint64_t since_send_us = 0;
     bool peer_fin_first = false;
 };
 
 // One retransmitted segment (--verbose-events).
-struct RetransmitRecord {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
+struct RetransmitRecord : ConnIdentity {
     RetransmitKind kind = RetransmitKind::fast;
     std::string state;
     uint32_t segs = 0;
@@ -119,15 +99,7 @@ struct RetransmitRecord {
 };
 
 // A connection the peer closed and the local application has not (yet): still in CLOSE_WAIT.
-struct CloseWaitRecord {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
+struct CloseWaitRecord : ConnIdentity {
     uint64_t age_us = 0;  // time since the peer's FIN
 };
 

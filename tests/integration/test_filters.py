@@ -74,6 +74,7 @@ class FilterTest(unittest.TestCase):
 
     def test_pid_keeps_one_client_process(self):
         with NetNs("pidc") as ns:
+            # The server accepts all five: one that exits after three refuses the rest.
             server = Peer(ns, "server", 8080, 5)
             client = Peer(ns, "client", 8080, 3)
             other = Peer(ns, "client", 8080, 2)

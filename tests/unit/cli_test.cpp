@@ -235,3 +235,18 @@ TEST_CASE("parse_cli: HTTP capture settings", "[cli][http]")
         CHECK(std::get<CliExit>(parsed).code == 2);
     }
 }
+
+TEST_CASE("parse_cli: the TCP detector options", "[cli]")
+{
+    const RunOptions defaults = run_options({});
+    CHECK_FALSE(defaults.verbose_events);
+    CHECK(defaults.slow_handshake_ms == 200);
+
+    const RunOptions set = run_options({"--verbose-events", "--slow-handshake-ms", "0"});
+    CHECK(set.verbose_events);
+    CHECK(set.slow_handshake_ms == 0);
+
+    const ParsedCli bad = parse_cli({"--slow-handshake-ms", "-5"});
+    REQUIRE(std::holds_alternative<CliExit>(bad));
+    CHECK(std::get<CliExit>(bad).code == 2);
+}

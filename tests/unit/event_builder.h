@@ -130,12 +130,12 @@ struct Socket {
         return e;
     }
 
-    delayed_ack_event delayed_ack(uint64_t ts_ns, uint64_t last_data_ns, uint32_t srtt_us) const
+    delayed_ack_event delayed_ack(uint64_t ts_ns, uint64_t last_data_ns, uint32_t min_rtt_us) const
     {
         delayed_ack_event e{};
         e.hdr = make_header(static_cast<event_type>(EVENT_DELAYED_ACK), cookie, ts_ns);
         e.last_data_ns = last_data_ns;
-        e.srtt_us = srtt_us;
+        e.min_rtt_us = min_rtt_us;
         return e;
     }
 
@@ -147,12 +147,12 @@ struct Socket {
         return e;
     }
 
-    held_send_released_event released(uint64_t ts_ns, uint64_t held_ns, uint32_t srtt_us, bool nodelay) const
+    held_send_released_event released(uint64_t ts_ns, uint64_t held_ns, uint32_t min_rtt_us, bool nodelay) const
     {
         held_send_released_event e{};
         e.hdr = make_header(static_cast<event_type>(EVENT_HELD_SEND_RELEASED), cookie, ts_ns);
         e.held_ns = held_ns;
-        e.srtt_us = srtt_us;
+        e.min_rtt_us = min_rtt_us;
         e.nodelay = nodelay;
         return e;
     }

@@ -161,7 +161,7 @@ HttpRecord sample_http()
 template <typename R>
 R sample_about()
 {
-    R r;
+    R r{};
     r.ts_ns = 1'700'000'000'000'000'002;
     r.cookie = 9;
     r.pid = 4242;

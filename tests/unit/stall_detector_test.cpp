@@ -39,7 +39,7 @@ TEST_CASE("StallDetector: near misses on the receiving side are no stalls", "[st
     SECTION("data long after the delayed ACK: the peer had nothing held")
     {
         detector.on_delayed_ack(server.delayed_ack(t0 + 40 * ms, t0, 50));
-        // 2·srtt + 5 ms is the bound: 5.1 ms is past it.
+        // 2·min_rtt + 5 ms is the bound: 5.1 ms is past it.
         CHECK_FALSE(detector.on_data_after_delayed_ack(server.data_after(t0 + 45 * ms + 101 * us, t0 + 40 * ms)));
     }
     SECTION("data after a different, later delayed ACK than the one remembered")
@@ -62,7 +62,7 @@ TEST_CASE("StallDetector: near misses on the receiving side are no stalls", "[st
 TEST_CASE("StallDetector: the window after a delayed ACK grows with the round trip", "[stall]")
 {
     StallDetector detector;
-    // srtt 30 ms: the held data may come 2·30 + 5 = 65 ms after our ACK.
+    // min_rtt 30 ms: the held data may come 2·30 + 5 = 65 ms after our ACK.
     detector.on_delayed_ack(server.delayed_ack(t0 + 200 * ms, t0, 30'000));
     CHECK(detector.on_data_after_delayed_ack(server.data_after(t0 + 264 * ms, t0 + 200 * ms)));
 }
@@ -92,7 +92,9 @@ TEST_CASE("StallDetector: a held send released by a prompt ACK is no stall", "[s
 {
     const StallDetector detector;
     CHECK_FALSE(detector.on_held_send_released(client.released(t0 + 80 * us, t0, 50, false)));
-    // On a long path the ACK takes a round trip: 2·srtt + 5 ms is still on time.
-    CHECK_FALSE(detector.on_held_send_released(client.released(t0 + 105 * ms, t0, 50'000, false)));
+    // On a long path the ACK takes a round trip: min_rtt + 10 ms is still on time.
+    CHECK_FALSE(detector.on_held_send_released(client.released(t0 + 60 * ms, t0, 50'000, false)));
+    // ... and a delayed ACK on top of it is late.
+    CHECK(detector.on_held_send_released(client.released(t0 + 90 * ms, t0, 50'000, false)));
     CHECK_FALSE(detector.on_held_send_released(client.released(t0, t0 + 1 * ms, 50, false)));
 }

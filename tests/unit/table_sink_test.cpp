@@ -259,3 +259,34 @@ TEST_CASE("table: one line per HTTP transaction, with what the connection did to
     r.close = CloseKind::reset_received;
     CHECK_THAT(last_line(sink.record(r)), Contains("reused, ended: RST received"));
 }
+
+TEST_CASE("TableSink: a line for each TCP detector record", "[table_sink]")
+{
+    TableSink sink;
+    sink.start(StartRecord{});
+    auto identified = [](auto r) {
+        r.pid = 4242;
+        r.comm = "curl";
+        r.family = AF_INET;
+        r.local = {"10.0.0.1", 40000};
+        r.remote = {"10.0.0.2", 80};
+        return r;
+    };
+    StallRecord stall = identified(StallRecord{});
+    stall.stall_us = 40'000;
+    CHECK_THAT(sink.record(stall), Contains("Nagle × delayed-ACK stall") && Contains("sending side"));
+    RetransmitRecord retransmit = identified(RetransmitRecord{});
+    retransmit.state = "ESTABLISHED";
+    retransmit.segs = 3;
+    CHECK_THAT(sink.record(retransmit), Contains("retransmit in ESTABLISHED, 3 segment(s)"));
+    HandshakeRecord handshake = identified(HandshakeRecord{});
+    handshake.syn_retransmits = 1;
+    CHECK_THAT(sink.record(handshake), Contains("slow handshake") && Contains("1 SYN retransmits"));
+    IdleCloseRaceRecord race = identified(IdleCloseRaceRecord{});
+    race.peer_fin_first = true;
+    CHECK_THAT(sink.record(race), Contains("reset by peer") && Contains("the peer had closed"));
+    CloseWaitRecord wait = identified(CloseWaitRecord{});
+    const std::string line = sink.record(wait);
+    CHECK_THAT(line, Contains("CLOSE_WAIT for") && Contains("curl"));
+    CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+}

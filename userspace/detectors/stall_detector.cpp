@@ -5,10 +5,7 @@ namespace {
 
 constexpr uint64_t ns_per_us = 1000;
 
-uint64_t round_trip_bound_ns(uint32_t srtt_us)
-{
-    return 2 * uint64_t(srtt_us) * ns_per_us + StallDetector::round_trip_slack_ns;
-}
+uint64_t us_to_ns(uint32_t us) { return uint64_t(us) * ns_per_us; }
 
 }  // namespace
 
@@ -21,7 +18,7 @@ std::optional<Stall> StallDetector::on_data_after_delayed_ack(const data_after_d
         return std::nullopt;
     const delayed_ack_event ack = it->second;
     delayed_acks_.erase(it);
-    if (e.hdr.ts_ns < ack.hdr.ts_ns || e.hdr.ts_ns - ack.hdr.ts_ns > round_trip_bound_ns(ack.srtt_us))
+    if (e.hdr.ts_ns < ack.hdr.ts_ns || e.hdr.ts_ns - ack.hdr.ts_ns > 2 * us_to_ns(ack.min_rtt_us) + reply_slack_ns)
         return std::nullopt;
     if (!ack.last_data_ns || ack.last_data_ns > ack.hdr.ts_ns)
         return std::nullopt;
@@ -31,7 +28,7 @@ std::optional<Stall> StallDetector::on_data_after_delayed_ack(const data_after_d
 
 std::optional<Stall> StallDetector::on_held_send_released(const held_send_released_event& e) const
 {
-    if (e.hdr.ts_ns < e.held_ns || e.hdr.ts_ns - e.held_ns <= round_trip_bound_ns(e.srtt_us))
+    if (e.hdr.ts_ns < e.held_ns || e.hdr.ts_ns - e.held_ns <= us_to_ns(e.min_rtt_us) + late_ack_ns)
         return std::nullopt;
     return Stall{e.hdr.ts_ns, e.nodelay ? StallKind::delayed_ack : StallKind::nagle_delayed_ack,
                  StallSide::sender, (e.hdr.ts_ns - e.held_ns) / ns_per_us, e.nodelay != 0};

@@ -2,14 +2,18 @@
 // returns the stalls they reveal.
 //
 // Receiving side: our delayed-ACK timer sent an ACK, and the peer's next data arrived within
-// one round trip of it (2·srtt + slack): the peer was holding that data until our ACK came
+// a round trip of it (2·min_rtt + 5 ms): the peer was holding that data until our ACK came
 // (Nagle). The stall is how long our ACK was held: from the last data before it to the timer.
 // A delayed ACK followed by nothing, or by data only later, held nothing back.
 //
 // Sending side: sendmsg() left a small segment unsent behind unacknowledged data, and it went
-// out only when an ACK acknowledged everything in flight, later than a round trip allows
-// (2·srtt + slack): the peer delayed that ACK. Kind nagle_delayed_ack with Nagle on;
-// delayed_ack with TCP_NODELAY on (the congestion window held it).
+// out only when an ACK acknowledged everything in flight, more than min_rtt + 10 ms later: a
+// prompt ACK comes within a round trip, and the shortest delayed ACK (Linux) takes 40 ms, so
+// the peer delayed that ACK. Kind nagle_delayed_ack with Nagle on; delayed_ack with
+// TCP_NODELAY on (the congestion window held it).
+//
+// The minimum RTT is used, not the smoothed one: RTT samples taken from delayed ACKs inflate
+// srtt towards the very delay being detected.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +35,10 @@ struct Stall {
 
 class StallDetector {
 public:
-    // What a round trip may take beyond 2·srtt before an ACK or a reply counts as late.
-    static constexpr uint64_t round_trip_slack_ns = 5'000'000;
+    // How long after our delayed ACK, beyond 2·min_rtt, the peer's held data may come.
+    static constexpr uint64_t reply_slack_ns = 5'000'000;
+    // How much later than min_rtt the ACK releasing a held send must come to count as delayed.
+    static constexpr uint64_t late_ack_ns = 10'000'000;
 
     void on_delayed_ack(const delayed_ack_event& e);
     std::optional<Stall> on_data_after_delayed_ack(const data_after_delayed_ack_event& e);

@@ -25,26 +25,10 @@ import sys
 import threading
 import time
 
+from lifecycle_peer import listener, recv_exactly
+
 PART = 100
 RESPONSE = 200
-
-
-def listener(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(16)
-    return s
-
-
-def recv_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return len(data)
 
 
 def write_write_read(port, requests, nodelay):
