@@ -39,6 +39,8 @@ std::span<const SignalHooks> signal_hooks()
         {"delayed_ack", {"timer_expire_entry"}},
         {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
         {"idle_restart", {"tcp_sendmsg_locked"}},
+        // bpf/http.bpf.c: the data of reads, writes and sendfile() on TCP sockets, same kind.
+        {"http_data", {"sys_enter", "sys_exit"}},
     };
     return table;
 }

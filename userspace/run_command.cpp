@@ -101,7 +101,8 @@ int run_command(const RunOptions& options)
         http_probes->attach();
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
-        start.hooks.push_back({signal.signal, signal.mechanism});
+        if (http_probes || signal.signal != "http_data")
+            start.hooks.push_back({signal.signal, signal.mechanism});
     out.write(sink->start(start));
     out.flush();
 

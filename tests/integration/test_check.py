@@ -9,7 +9,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import BINARY  # noqa: E402
 
-SIGNALS = {"active_open", "passive_open", "state_change", "retransmit", "synack_retransmit",
+SIGNALS = {"http_data", "active_open", "passive_open", "state_change", "retransmit", "synack_retransmit",
            "reset_sent", "reset_received", "connect_error", "delayed_ack", "delayed_ack_stall",
            "idle_restart"}
 

@@ -195,7 +195,7 @@ TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that 
     SECTION("sys_exit")
     {
         const auto signals = signal_mechanisms(AttachKind::raw_tp, {"sys_exit"});
-        CHECK(signals_with(signals, "none") == std::set<std::string>{"passive_open", "connect_error"});
+        CHECK(signals_with(signals, "none") == std::set<std::string>{"passive_open", "connect_error", "http_data"});
         CHECK(signal_named(signals, "active_open").mechanism == "raw_tp");
     }
     SECTION("inet_sock_set_state")
