@@ -39,6 +39,9 @@ std::span<const SignalHooks> signal_hooks()
         {"delayed_ack", {"timer_expire_entry"}},
         {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
         {"idle_restart", {"tcp_sendmsg_locked"}},
+        // No tracepoint sees a SYN dropped for a full accept queue; the listener's sk_drops
+        // does, read through the TCP socket iterator (iter/tcp).
+        {"listen_drops", {"tcp"}, "iter"},
     };
     return table;
 }
@@ -57,10 +60,12 @@ std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<s
 {
     std::vector<SignalMechanism> out;
     for (const SignalHooks& signal : signal_hooks()) {
-        SignalMechanism mechanism{std::string(signal.signal), std::string(attach_kind_name(kind)), {}};
+        const std::string_view fixed = signal.mechanism;
+        SignalMechanism mechanism{std::string(signal.signal),
+                                  std::string(fixed.empty() ? attach_kind_name(kind) : fixed), {}};
         for (std::string_view hook : signal.hooks) {
             mechanism.hooks.emplace_back(hook);
-            if (hooks_missing.contains(std::string(hook)))
+            if (fixed.empty() && hooks_missing.contains(std::string(hook)))
                 mechanism.mechanism = "none";
         }
         out.push_back(std::move(mechanism));

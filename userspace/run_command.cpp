@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "conn_table.h"
+#include "detectors/listen_table.h"
 #include "json_sink.h"
 #include "output.h"
 #include "preflight.h"
@@ -71,6 +72,8 @@ int run_command(const RunOptions& options)
 
     install_signal_handlers();
     probes.attach();
+    ListenTable listeners;
+    listeners.baseline(probes.read_listeners(options.netns_path));
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         start.hooks.push_back({signal.signal, signal.mechanism});
@@ -100,6 +103,7 @@ int run_command(const RunOptions& options)
         emit(table.take_finished(now, close_grace_ns));
         if (interval_ns && now >= next_interval_ns) {
             emit(table.close_waits(now));
+            emit(listeners.report(probes.read_listeners(options.netns_path), clock_ns(CLOCK_REALTIME)));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -108,10 +112,12 @@ int run_command(const RunOptions& options)
             break;
     }
 
+    const std::vector<listen_record> listening = probes.read_listeners(options.netns_path);
     probes.detach();
     reader.drain();
     emit(table.take_all_finished());
     emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
+    emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;
