@@ -592,3 +592,4 @@ int BPF_PROG(sys_exit_raw, const struct pt_regs *regs, long ret)
 }
 
 #include "tcp_detect.bpf.h"
+#include "listen_iter.bpf.h"

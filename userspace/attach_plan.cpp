@@ -41,6 +41,9 @@ std::span<const SignalHooks> signal_hooks()
         {"idle_restart", {"tcp_sendmsg_locked"}},
         // bpf/http.bpf.c: the data of reads, writes and sendfile() on TCP sockets, same kind.
         {"http_data", {"sys_enter", "sys_exit"}},
+        // No tracepoint sees a SYN dropped for a full accept queue; the listener's sk_drops
+        // does, read through the TCP socket iterator (iter/tcp).
+        {"listen_drops", {"tcp"}, "iter"},
     };
     return table;
 }
@@ -59,10 +62,12 @@ std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<s
 {
     std::vector<SignalMechanism> out;
     for (const SignalHooks& signal : signal_hooks()) {
-        SignalMechanism mechanism{std::string(signal.signal), std::string(attach_kind_name(kind)), {}};
+        const std::string_view fixed = signal.mechanism;
+        SignalMechanism mechanism{std::string(signal.signal),
+                                  std::string(fixed.empty() ? attach_kind_name(kind) : fixed), {}};
         for (std::string_view hook : signal.hooks) {
             mechanism.hooks.emplace_back(hook);
-            if (hooks_missing.contains(std::string(hook)))
+            if (fixed.empty() && hooks_missing.contains(std::string(hook)))
                 mechanism.mechanism = "none";
         }
         out.push_back(std::move(mechanism));

@@ -21,6 +21,7 @@ struct HookPrograms {
 struct SignalHooks {
     std::string_view signal;
     std::vector<std::string_view> hooks;
+    std::string_view mechanism = {};  // a fixed mechanism (not a tracepoint); empty: the attach kind
 };
 
 struct SignalMechanism {

@@ -11,6 +11,7 @@
 extern "C" {
 #include "conn_event.h"
 #include "tcp_detect_event.h"
+#include "listen_event.h"
 }
 
 namespace connscope {

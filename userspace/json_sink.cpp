@@ -115,6 +115,21 @@ json idle_close_race_json(const IdleCloseRaceRecord& r)
     return j;
 }
 
+json listen_json(const ListenRecord& r)
+{
+    return json{
+        {"type", "listen"},
+        {"ts", r.ts_ns},
+        {"netns", r.netns},
+        {"family", family_name(r.family)},
+        {"laddr", r.local.address},
+        {"lport", r.local.port},
+        {"accept_queue", r.accept_queue},
+        {"accept_queue_max", r.accept_queue_max},
+        {"drops", r.drops},
+    };
+}
+
 json close_wait_json(const CloseWaitRecord& r)
 {
     json j = about("close_wait", r);
@@ -353,6 +368,8 @@ json record_json(const Record& record)
                 return handshake_json(r);
             else if constexpr (std::is_same_v<T, IdleCloseRaceRecord>)
                 return idle_close_race_json(r);
+            else if constexpr (std::is_same_v<T, ListenRecord>)
+                return listen_json(r);
             else
                 return close_wait_json(r);
         },

@@ -3,6 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -60,6 +64,39 @@ uint64_t sum_percpu(int map_fd, uint32_t key, std::vector<uint64_t>& buffer)
             total += value;
     return total;
 }
+
+// This thread in another network namespace for its lifetime; nothing for an empty path.
+class NetnsScope {
+public:
+    explicit NetnsScope(const std::string& path)
+    {
+        if (path.empty())
+            return;
+        own_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        const int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const bool entered = own_ >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0;
+        const int err = errno;
+        if (target >= 0)
+            close(target);
+        if (!entered) {
+            if (own_ >= 0)
+                close(own_);
+            throw UserError("cannot enter the network namespace " + path + ": " + strerror(err));
+        }
+    }
+    ~NetnsScope()
+    {
+        if (own_ < 0)
+            return;
+        setns(own_, CLONE_NEWNET);
+        close(own_);
+    }
+    NetnsScope(const NetnsScope&) = delete;
+    NetnsScope& operator=(const NetnsScope&) = delete;
+
+private:
+    int own_ = -1;
+};
 
 }  // namespace
 
@@ -144,6 +181,27 @@ void ConnProbes::attach()
 }
 
 void ConnProbes::detach() { conn_bpf__detach(skel_.get()); }
+
+std::vector<listen_record> ConnProbes::read_listeners(const std::string& netns_path) const
+{
+    std::vector<listen_record> listeners;
+    int fd;
+    {
+        const NetnsScope in_netns(netns_path);
+        fd = bpf_iter_create(bpf_link__fd(skel_->links.listeners));
+    }
+    if (fd < 0)
+        throw UserError("cannot read the listening sockets: " + std::string(strerror(errno)));
+    listen_record record;
+    ssize_t n;
+    while ((n = read(fd, &record, sizeof(record))) == sizeof(record))
+        listeners.push_back(record);
+    const int err = n < 0 ? errno : 0;
+    close(fd);
+    if (err)
+        throw UserError("cannot read the listening sockets: " + std::string(strerror(err)));
+    return listeners;
+}
 
 int ConnProbes::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 

@@ -11,6 +11,8 @@
 #include "kernel_features.h"
 #include "records.h"
 
+struct listen_record;
+
 struct conn_bpf;
 
 namespace connscope {
@@ -38,6 +40,9 @@ public:
     int map_fd(const char* name) const;
     uint64_t key_salt() const;
     Totals read_totals() const;
+    // Every listening socket the filters keep, read through the socket iterator. The iterator
+    // walks the network namespace it is opened in: netns_path's, or empty for connscope's own.
+    std::vector<listen_record> read_listeners(const std::string& netns_path) const;
 
 private:
     struct SkeletonDeleter {

@@ -98,6 +98,18 @@ struct RetransmitRecord : ConnIdentity {
     uint32_t srtt_us = 0;
 };
 
+// A listening socket that dropped connections (accept queue full, SYN queue full, ...)
+// since connscope started, or has connections waiting to be accepted.
+struct ListenRecord {
+    uint64_t ts_ns = 0;
+    uint32_t netns = 0;
+    uint16_t family = 0;
+    Endpoint local;
+    uint32_t accept_queue = 0;
+    uint32_t accept_queue_max = 0;
+    uint32_t drops = 0;  // since start, as TcpExtListenDrops counts them
+};
+
 // A connection the peer closed and the local application has not (yet): still in CLOSE_WAIT.
 struct CloseWaitRecord : ConnIdentity {
     uint64_t age_us = 0;  // time since the peer's FIN
@@ -152,7 +164,7 @@ struct HttpRecord {
 
 using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord,
                             HttpRecord, StallRecord, RetransmitRecord, CloseWaitRecord, HandshakeRecord,
-                            IdleCloseRaceRecord>;
+                            IdleCloseRaceRecord, ListenRecord>;
 
 struct Hook {
     std::string signal;

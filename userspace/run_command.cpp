@@ -11,6 +11,7 @@
 #include "http_events.h"
 #include "http_probes.h"
 #include "http_table.h"
+#include "detectors/listen_table.h"
 #include "json_sink.h"
 #include "metrics_registry.h"
 #include "metrics_server.h"
@@ -99,6 +100,8 @@ int run_command(const RunOptions& options)
     probes.attach();
     if (http_probes)
         http_probes->attach();
+    ListenTable listeners;
+    listeners.baseline(probes.read_listeners(options.netns_path));
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         if (http_probes || signal.signal != "http_data")
@@ -148,6 +151,7 @@ int run_command(const RunOptions& options)
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
             emit(table.close_waits(now));
+            emit(listeners.report(probes.read_listeners(options.netns_path), clock_ns(CLOCK_REALTIME)));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -158,6 +162,7 @@ int run_command(const RunOptions& options)
 
     if (http_probes)
         http_probes->detach();
+    const std::vector<listen_record> listening = probes.read_listeners(options.netns_path);
     probes.detach();
     reader.drain();
     emit(std::exchange(port_warnings, {}));
@@ -165,6 +170,7 @@ int run_command(const RunOptions& options)
     emit(http.take_all_finished(table));
     emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
     emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
+    emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
     out.write(sink->summary(summary(true)));
     out.flush();
     return 0;

@@ -147,6 +147,12 @@ std::string TableSink::record(const Record& record)
                             race->peer_fin_first ? " the peer had closed" : "");
         return text;
     }
+    if (const auto* l = std::get_if<ListenRecord>(&record)) {
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22}   listening: {} dropped, accept queue {}/{}\n",
+                            clock_time(l->ts_ns), "", "", endpoint_text(l->local), l->drops,
+                            l->accept_queue, l->accept_queue_max);
+        return text;
+    }
     if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {
         text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} CLOSE_WAIT for {}: the peer closed, the application has not\n",
                             clock_time(w->ts_ns), "", process_text(w->comm, w->pid),

@@ -291,6 +291,37 @@ class IdleRestartTest(unittest.TestCase):
                                  f"{run} {role}")
 
 
+class FullAcceptQueueTest(unittest.TestCase):
+    CLIENTS = 8
+
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        with NetNs("backlog") as ns:
+            before = ns.nstat()
+            with Connscope("--netns", ns.path) as cs:
+                peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", "8097", str(cls.CLIENTS)),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                json.loads(peer.stdout.readline())
+                cs.stop()
+            cls.kernel = delta(before, ns.nstat())
+            peer.communicate("\n", timeout=30)
+        cls.cs = cs
+
+    def test_listen_drops_equal_the_kernel_counters(self):
+        self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
+        listens = [r for r in self.cs.of_type("listen") if r["lport"] == 8097]
+        self.assertEqual(len(listens), 1, self.cs.of_type("listen"))
+        listen = listens[0]
+        self.assertGreater(self.kernel["TcpExtListenOverflows"], 0)
+        # A listener that never accepts drops only for its full accept queue.
+        self.assertEqual(listen["drops"], self.kernel["TcpExtListenOverflows"])
+        self.assertEqual(listen["drops"], self.kernel["TcpExtListenDrops"])
+        # listen(1) lets two connections wait; the clients that got in are still queued.
+        self.assertEqual(listen["accept_queue_max"], 1)
+        self.assertEqual(listen["accept_queue"], 2)
+
+
 class CloseWaitTest(unittest.TestCase):
     HOLD_S = 4
 

@@ -15,7 +15,8 @@ namespace
 
 // The connection probe object: conn.bpf.c and the program families it includes.
 const char* const bpf_sources[] = {CONNSCOPE_SOURCE_DIR "/bpf/conn.bpf.c",
-                                   CONNSCOPE_SOURCE_DIR "/bpf/tcp_detect.bpf.h"};
+                                   CONNSCOPE_SOURCE_DIR "/bpf/tcp_detect.bpf.h",
+                                   CONNSCOPE_SOURCE_DIR "/bpf/listen_iter.bpf.h"};
 
 std::string read_file(const char* path)
 {
@@ -65,6 +66,15 @@ std::string probe_object_source()
     return source;
 }
 
+// The mechanism a signal has when nothing is missing: its fixed one, or the attach kind.
+std::string expected_mechanism(std::string_view signal, AttachKind kind)
+{
+    for (const SignalHooks& entry : signal_hooks())
+        if (entry.signal == signal && !entry.mechanism.empty())
+            return std::string(entry.mechanism);
+    return std::string(attach_kind_name(kind));
+}
+
 } // namespace
 
 TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]")
@@ -72,6 +82,7 @@ TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]"
     std::set<std::string_view> hooks;
     for (const HookPrograms& entry : hook_programs())
         hooks.insert(entry.hook);
+    const std::string source = probe_object_source();
 
     REQUIRE_FALSE(signal_hooks().empty());
     for (const SignalHooks& signal : signal_hooks()) {
@@ -79,7 +90,11 @@ TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]"
         CHECK_FALSE(signal.hooks.empty());
         for (std::string_view hook : signal.hooks) {
             INFO("hook " << hook);
-            CHECK(hooks.contains(hook));
+            if (signal.mechanism.empty())
+                CHECK(hooks.contains(hook));
+            else  // one program, SEC("<mechanism>/<hook>"), for every attach kind
+                CHECK_THAT(source, Catch::Contains("SEC(\"" + std::string(signal.mechanism) + "/" +
+                                                   std::string(hook) + "\")"));
         }
     }
 }
@@ -177,7 +192,7 @@ TEST_CASE("signal_mechanisms: with every hook present, each signal uses the atta
         for (size_t i = 0; i < signals.size(); ++i) {
             INFO("signal " << signals[i].signal);
             CHECK(signals[i].signal == signal_hooks()[i].signal);
-            CHECK(signals[i].mechanism == name);
+            CHECK(signals[i].mechanism == expected_mechanism(signals[i].signal, kind));
             CHECK(signals[i].hooks ==
                   std::vector<std::string>(signal_hooks()[i].hooks.begin(), signal_hooks()[i].hooks.end()));
         }
@@ -219,7 +234,7 @@ TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that 
                 INFO("signal " << signal.signal);
                 const bool needs =
                     std::find(signal.hooks.begin(), signal.hooks.end(), hook) != signal.hooks.end();
-                CHECK(signal.mechanism == (needs ? "none" : "raw_tp"));
+                CHECK(signal.mechanism == (needs ? "none" : expected_mechanism(signal.signal, AttachKind::raw_tp)));
             }
             CHECK_FALSE(signals_with(signals, "none").empty());
         }

@@ -212,6 +212,7 @@ TEST_CASE("JSON fields are exactly the ones docs/records.md documents", "[json_s
         {"close_wait", record_json(sample_about<CloseWaitRecord>())},
         {"handshake", record_json(sample_about<HandshakeRecord>())},
         {"idle_close_race", record_json(sample_about<IdleCloseRaceRecord>())},
+        {"listen", record_json(ListenRecord{})},
         {"start", start_json(sample_start())},
         {"summary", summary_json(sample_summary(true))},
         {"interval", summary_json(sample_summary(false))},

@@ -13,6 +13,9 @@ object with what the peers themselves saw.
                               large response, with congestion control CC on both sockets;
                               the server reads its congestion window (TCP_INFO) just before
                               the second.
+  backlog PORT CLIENTS        a listener with a backlog of 1 that never accepts, and CLIENTS
+                              connecting to it; after 1.5 s the clients give up. Prints a line
+                              then, and keeps the listener open until a line on stdin.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
@@ -208,6 +211,28 @@ def idle_between_requests(port, seconds, congestion_control):
     return {"client_port": client_port, "server_cwnd_before_second": cwnd, "server_ssthresh": ssthresh}
 
 
+def full_accept_queue(port, clients):
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(1)
+    connecting = []
+    for _ in range(clients):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        connecting.append(c)
+    # Long enough for the first SYN retransmits (1 s) to meet the full queue again.
+    time.sleep(1.5)
+    for c in connecting:
+        c.close()
+    time.sleep(0.3)
+    print(json.dumps({"clients": clients}), flush=True)
+    sys.stdin.readline()
+    server.close()
+    return {"clients": clients}
+
+
 def close_wait(port, seconds):
     server = listener(port)
     client = socket.create_connection(("127.0.0.1", port))
@@ -230,6 +255,8 @@ def main():
         report = half_close(port, int(sys.argv[3]))
     elif mode == "idle":
         report = idle_between_requests(port, float(sys.argv[3]), sys.argv[4])
+    elif mode == "backlog":
+        report = full_accept_queue(port, int(sys.argv[3]))
     elif mode == "race":
         report = idle_close_race(port)
     elif mode == "message":
