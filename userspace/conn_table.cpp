@@ -358,6 +358,11 @@ std::vector<Record> ConnTable::close_waits(uint64_t now_ns) const
     return out;
 }
 
+uint64_t ConnTable::close_wait_connections() const
+{
+    return uint64_t(std::count_if(open_.begin(), open_.end(), [](const auto& entry) { return entry.second.close_wait_ns != 0; }));
+}
+
 void ConnTable::on_reset(const reset_event& e)
 {
     if (e.hdr.cookie == 0)

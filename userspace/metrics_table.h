@@ -27,6 +27,14 @@ enum class MetricId {
     resets,
     connect_errors,
     events_lost,
+    http_requests,
+    http_ttfb_seconds,
+    http_duration_seconds,
+    delayed_acks,
+    stalls,
+    stall_seconds,
+    findings,
+    close_wait_connections,
 };
 
 struct MetricSpec {
