@@ -1,5 +1,6 @@
 """docs/schema/: a JSON Schema per record type, validated against a real recorded run (the
-lifecycle scenario in a namespace, with interval records), and held to docs/records.md."""
+lifecycle scenario, HTTP and the TCP detectors' findings in a namespace, with interval and
+retransmit records), and held to docs/records.md."""
 import collections
 import glob
 import json
@@ -14,9 +15,13 @@ import jsonschema
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import ROOT, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
-from test_lifecycle import DROPS, PEER  # noqa: E402
+from harness.scenario import run_scenario  # noqa: E402
+from test_lifecycle import DROPS  # noqa: E402
 
 SCHEMA_DIR = os.path.join(ROOT, "docs", "schema")
+# The port records' schemas come with the port branch (issue 5), which adds them and removes
+# this set when it is merged.
+PORT_RECORD_TYPES_WITHOUT_SCHEMA = {"timewait", "ports", "port_warning"}
 
 
 def load_schemas():
@@ -48,8 +53,8 @@ class SchemaTest(unittest.TestCase):
         cls.schemas = load_schemas()
         with NetNs("schema") as ns:
             ns.nft(DROPS)
-            with Connscope("--netns", ns.path, "--interval", "0.5") as cs:
-                ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+            with Connscope("--netns", ns.path, "--interval", "0.5", "--verbose-events") as cs:
+                run_scenario(ns)
         cls.cs = cs
 
     def test_schemas_are_valid_draft_2020_12(self):
@@ -60,7 +65,7 @@ class SchemaTest(unittest.TestCase):
 
     def test_one_schema_per_documented_record_type(self):
         documented = documented_fields()
-        self.assertEqual(set(self.schemas), set(documented))
+        self.assertEqual(set(self.schemas), set(documented) - PORT_RECORD_TYPES_WITHOUT_SCHEMA)
         for name, schema in self.schemas.items():
             with self.subTest(schema=name):
                 self.assertEqual(set(schema["properties"]), documented[name])
@@ -70,8 +75,11 @@ class SchemaTest(unittest.TestCase):
     def test_every_record_of_a_real_run_validates(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
         seen = collections.Counter(r["type"] for r in self.cs.records)
-        self.assertEqual(set(seen), set(self.schemas), "the run must produce every record type")
+        self.assertEqual(set(seen) - PORT_RECORD_TYPES_WITHOUT_SCHEMA, set(self.schemas),
+                         "the run must produce every record type")
         for index, record in enumerate(self.cs.records):
+            if record["type"] in PORT_RECORD_TYPES_WITHOUT_SCHEMA:
+                continue
             validator = jsonschema.Draft202012Validator(self.schemas[record["type"]])
             errors = [e.message for e in validator.iter_errors(record)]
             self.assertEqual(errors, [], f"line {index + 1}: {record}")
