@@ -94,6 +94,12 @@ MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& v
       processes_(limits.max_processes, label_idle_ns)
 {
     set(MetricId::build_info, {version}, 1);
+    // Series of a fixed set of label values start at zero, so that rate() sees their first
+    // increase: Prometheus takes a series' first sample as its start, not as an increase.
+    for (const StallKind kind : {StallKind::nagle_delayed_ack, StallKind::delayed_ack})
+        series(MetricId::stall_seconds, {stall_kind_name(kind)});
+    for (const char* kind : {"slow_handshake", "stall", "idle_close_race", "close_wait"})
+        add(MetricId::findings, {kind}, 0);
 }
 
 MetricsRegistry::Series& MetricsRegistry::series(MetricId id, LabelValues label_values)

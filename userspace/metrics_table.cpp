@@ -67,7 +67,8 @@ const std::vector<MetricSpec> metrics{
      "How long each delayed-ACK stall held the connection up", "stall records (stall_us)", stall_buckets,
      Dashboard::stalls, false},
     {MetricId::findings, "connscope_findings_total", "TCP findings", MetricType::counter, {"kind"},
-     "Pathologies found: slow_handshake, stall, idle_close_race, close_wait (once per connection)",
+     "Pathologies found: slow_handshake, stall, idle_close_race, close_wait (once per connection, when a close_wait "
+     "record reports it: with --interval, or at exit)",
      "handshake, stall, idle_close_race and close_wait records", {}, Dashboard::stalls, true},
     {MetricId::close_wait_connections, "connscope_close_wait_connections", "Connections in CLOSE_WAIT",
      MetricType::gauge, {}, "Connections the peer closed and the local application has not (yet)",

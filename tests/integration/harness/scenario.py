@@ -4,6 +4,7 @@ TCP-detector finding: HTTP transactions (python http.server and curl), a Nagle Ã
 stall, an idle-close race and a connection held in CLOSE_WAIT."""
 import os
 import subprocess
+import time
 
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
 LIFECYCLE_PEER = os.path.join(PEERS, "lifecycle_peer.py")
@@ -24,6 +25,9 @@ def http_exchange(ns):
         base = f"http://127.0.0.1:{HTTP_PORT}"
         ns.run("curl", "-s", f"{base}/size/1000", "-o", "/dev/null", f"{base}/status/404", "-o", "/dev/null",
                f"{base}/delay/20", "-o", "/dev/null", capture_output=True, timeout=30)
+        # Prometheus takes a new series' first sample as its start: a second sample that
+        # differs (after a scrape, every second) is what gives the histograms a rate.
+        time.sleep(1.5)
         ns.run("curl", "-s", "-I", f"{base}/size/10", capture_output=True, timeout=30)
     finally:
         server.terminate()
