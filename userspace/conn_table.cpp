@@ -202,6 +202,11 @@ void ConnTable::on_retransmit(const retransmit_event& e)
     classify_retransmit(r, e);
 }
 
+uint64_t ConnTable::close_wait_connections() const
+{
+    return uint64_t(std::count_if(open_.begin(), open_.end(), [](const auto& entry) { return entry.second.close_wait_ns != 0; }));
+}
+
 void ConnTable::on_reset(const reset_event& e)
 {
     if (e.hdr.cookie == 0)

@@ -46,6 +46,7 @@ public:
 
     // Every open connection in CLOSE_WAIT, with its age at now_ns (monotonic).
     std::vector<Record> close_waits(uint64_t now_ns) const;
+    uint64_t close_wait_connections() const;
 
 private:
     struct Connection {

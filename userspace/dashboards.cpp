@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 
 #include "metrics_table.h"
 
@@ -24,10 +25,11 @@ const std::array<DashboardInfo, 5> dashboard_infos{{
     {Dashboard::overview, "overview", "Overview", "connscope at a glance: connections, errors, retransmits, resets"},
     {Dashboard::handshakes, "handshakes-connections", "Handshakes and connections",
      "Connections opened and closed, handshake times, connect() errors"},
-    {Dashboard::stalls, "stalls-retransmits", "Stalls and retransmits", "Retransmitted segments and resets"},
+    {Dashboard::stalls, "stalls-retransmits", "Stalls and retransmits",
+     "Retransmitted segments by kind, resets, delayed ACKs and the stalls they cause, TCP findings, CLOSE_WAIT"},
     {Dashboard::time_wait, "time-wait-ports", "TIME_WAIT and ports",
      "TIME_WAIT sockets and source-port headroom per destination"},
-    {Dashboard::http, "http", "HTTP", "HTTP requests seen on TCP connections"},
+    {Dashboard::http, "http", "HTTP", "HTTP/1.x requests by method and status class, time to first byte, duration"},
 }};
 
 // Label values the dashboards' variables choose; a panel filters on those its metric has.
@@ -168,15 +170,6 @@ std::vector<json> metric_panels(const MetricSpec& spec, bool with_peer_panel, in
     return panels;
 }
 
-json text_panel(int id, std::string_view text)
-{
-    return json{{"id", id},
-                {"type", "text"},
-                {"title", "Not exported yet"},
-                {"gridPos", {{"h", 4}, {"w", 2 * panel_width}, {"x", 0}, {"y", 0}}},
-                {"options", {{"mode", "markdown"}, {"content", text}}}};
-}
-
 // Every series carries instance; build_info is the one every connscope exports.
 const MetricSpec& first_with_label(std::string_view label)
 {
@@ -223,8 +216,7 @@ json dashboard(const DashboardInfo& info)
             panels.push_back(std::move(p));
     }
     if (panels.empty())
-        panels.push_back(text_panel(next_id, "This build of connscope exports no metric for this dashboard yet; "
-                                             "panels appear when the metrics table gains rows for it."));
+        throw std::logic_error(fmt::format("no metric of the table is drawn on the {} dashboard", info.slug));
     return json{
         {"__inputs",
          {{{"name", "DS_PROMETHEUS"},

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "json_sink.h"
 #include "net_names.h"
 
 namespace connscope
@@ -117,7 +118,7 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
             r.retransmits += segs;
     r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
     ++transactions_;
-    ++status_classes_[tx.status ? std::to_string(tx.status / 100) + "xx" : "none"];
+    ++status_classes_[status_class_name(tx.status)];
     return r;
 }
 

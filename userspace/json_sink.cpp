@@ -28,16 +28,20 @@ const char* close_name(CloseKind kind)
     return "unknown";
 }
 
+const char* stall_kind_name(StallKind kind)
+{
+    return kind == StallKind::nagle_delayed_ack ? "nagle_delayed_ack" : "delayed_ack";
+}
+
+const char* stall_side_name(StallSide side) { return side == StallSide::sender ? "sender" : "receiver"; }
+
+std::string status_class_name(uint16_t status) { return status ? std::to_string(status / 100) + "xx" : "none"; }
+
 namespace {
 
 json optional_text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
 json optional_number(const std::optional<uint32_t>& n) { return n ? json(*n) : json(nullptr); }
-
-const char* stall_kind_name(StallKind kind)
-{
-    return kind == StallKind::nagle_delayed_ack ? "nagle_delayed_ack" : "delayed_ack";
-}
 
 const char* retransmit_kind_name(RetransmitKind kind)
 {
@@ -80,7 +84,7 @@ json stall_json(const StallRecord& r)
 {
     json j = about("stall", r);
     j["kind"] = stall_kind_name(r.kind);
-    j["side"] = r.side == StallSide::sender ? "sender" : "receiver";
+    j["side"] = stall_side_name(r.side);
     j["stall_us"] = r.stall_us;
     j["nodelay"] = r.nodelay ? json(*r.nodelay) : json(nullptr);
     return j;

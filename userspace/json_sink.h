@@ -23,5 +23,9 @@ nlohmann::ordered_json summary_json(const SummaryRecord& summary);
 // The words records use for these values (the metrics' labels use the same).
 const char* role_name(Role role);
 const char* close_name(CloseKind kind);
+const char* stall_kind_name(StallKind kind);
+const char* stall_side_name(StallSide side);
+// "2xx" for 200..299; "none" for status 0 (no final response).
+std::string status_class_name(uint16_t status);
 
 }  // namespace connscope

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "json_sink.h"
@@ -73,11 +74,22 @@ std::string peer_label(const std::string& address, uint16_t port)
     return fmt::format("{}:{}", address, port);
 }
 
-std::string peer_label(const ConnRecord& record)
+// A server's peer is the client's address alone: its ephemeral ports would use up the bound.
+std::string peer_label(Role role, const Endpoint& remote)
 {
-    if (record.role == Role::server)
-        return record.remote.address;
-    return peer_label(record.remote.address, record.remote.port);
+    return role == Role::server ? remote.address : peer_label(remote.address, remote.port);
+}
+
+std::string peer_label(const ConnRecord& record) { return peer_label(record.role, record.remote); }
+
+std::string_view method_label(const std::string& method)
+{
+    static constexpr std::array<std::string_view, 9> known{"GET",     "HEAD",    "POST",   "PUT",  "DELETE",
+                                                           "PATCH",   "OPTIONS", "CONNECT", "TRACE"};
+    if (method.empty())
+        return "none";
+    const auto found = std::find(known.begin(), known.end(), method);
+    return found == known.end() ? "other" : *found;
 }
 
 MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
@@ -85,6 +97,12 @@ MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& v
       processes_(limits.max_processes, label_idle_ns)
 {
     set(MetricId::build_info, {version}, 1);
+    // Series of a fixed set of label values start at zero, so that rate() sees their first
+    // increase: Prometheus takes a series' first sample as its start, not as an increase.
+    for (const StallKind kind : {StallKind::nagle_delayed_ack, StallKind::delayed_ack})
+        series(MetricId::stall_seconds, {stall_kind_name(kind)});
+    for (const char* kind : {"slow_handshake", "stall", "idle_close_race", "close_wait"})
+        add(MetricId::findings, {kind}, 0);
 }
 
 MetricsRegistry::Series& MetricsRegistry::series(MetricId id, LabelValues label_values)
@@ -146,6 +164,38 @@ void MetricsRegistry::observe_conn(const ConnRecord& record)
     if (record.observed_open && record.handshake_us > 0)
         observe_histogram(MetricId::handshake_seconds, {peer, process, role_name(record.role)},
                           double(record.handshake_us) / 1e6);
+    close_wait_cookies_.erase(record.cookie);
+}
+
+void MetricsRegistry::observe_http(const HttpRecord& record)
+{
+    const std::string peer = admitted(peers_, "peer", peer_label(record.role, record.remote), record.ts_ns);
+    const std::string process = admitted(processes_, "process", record.comm, record.ts_ns);
+    const std::string role = role_name(record.role);
+    add(MetricId::http_requests,
+        {peer, process, role, std::string(method_label(record.method)), status_class_name(record.status)}, 1);
+    if (record.status == 0)
+        return;  // no response: no time to first byte, no duration
+    observe_histogram(MetricId::http_ttfb_seconds, {peer, process, role}, double(record.ttfb_us) / 1e6);
+    observe_histogram(MetricId::http_duration_seconds, {peer, process, role}, double(record.duration_us) / 1e6);
+}
+
+void MetricsRegistry::observe_finding(const Record& record)
+{
+    if (std::holds_alternative<HandshakeRecord>(record)) {
+        add(MetricId::findings, {"slow_handshake"}, 1);
+    } else if (const auto* stall = std::get_if<StallRecord>(&record)) {
+        const std::string process = admitted(processes_, "process", stall->comm, stall->ts_ns);
+        add(MetricId::stalls, {process, stall_kind_name(stall->kind), stall_side_name(stall->side)}, 1);
+        observe_histogram(MetricId::stall_seconds, {stall_kind_name(stall->kind)}, double(stall->stall_us) / 1e6);
+        add(MetricId::findings, {"stall"}, 1);
+    } else if (std::holds_alternative<IdleCloseRaceRecord>(record)) {
+        add(MetricId::findings, {"idle_close_race"}, 1);
+    } else if (const auto* close_wait = std::get_if<CloseWaitRecord>(&record)) {
+        // Reported with every interval while it lasts: one finding per connection.
+        if (close_wait_cookies_.insert(close_wait->cookie).second)
+            add(MetricId::findings, {"close_wait"}, 1);
+    }
 }
 
 // The port records sum the destinations past --max-peers under the address "*".
@@ -193,17 +243,34 @@ void MetricsRegistry::observe(const Record& record)
         observe_ports(*ports);
     else if (const auto* warning = std::get_if<PortWarningRecord>(&record))
         observe_port_warning(*warning);
+    else if (const auto* http = std::get_if<HttpRecord>(&record))
+        observe_http(*http);
+    else
+        observe_finding(record);
     // Connect errors are counted from the kernel's totals, which stay exact when events are lost.
 }
 
-void MetricsRegistry::set_totals(const Totals& totals, uint64_t connections_open)
+void MetricsRegistry::set_totals(const Totals& totals, uint64_t connections_open, uint64_t close_wait_connections)
 {
     const std::lock_guard lock(mutex_);
     set(MetricId::connections, {"active"}, double(totals.connections_active));
     set(MetricId::connections, {"passive"}, double(totals.connections_passive));
     set(MetricId::connections_open, {}, double(connections_open));
-    set(MetricId::retransmits, {"syn"}, double(totals.syn_retransmits));
-    set(MetricId::retransmits, {"other"}, double(totals.retransmits - std::min(totals.retransmits, totals.syn_retransmits)));
+    set(MetricId::close_wait_connections, {}, double(close_wait_connections));
+    // Each kind takes its count out of TcpRetransSegs, so the kinds always add up to it.
+    uint64_t unclassified = totals.retransmits;
+    const std::array<std::pair<const char*, uint64_t>, 5> retransmit_kinds{{{"syn", totals.syn_retransmits},
+                                                                             {"fast", totals.fast_retransmits},
+                                                                             {"slow_start", totals.slow_start_retransmits},
+                                                                             {"timeout", totals.timeouts},
+                                                                             {"loss_probe", totals.loss_probes}}};
+    for (const auto& [kind, count] : retransmit_kinds) {
+        const uint64_t taken = std::min(unclassified, count);
+        set(MetricId::retransmits, {kind}, double(taken));
+        unclassified -= taken;
+    }
+    set(MetricId::retransmits, {"other"}, double(unclassified));
+    set(MetricId::delayed_acks, {}, double(totals.delayed_acks));
     set(MetricId::resets, {"sent"}, double(totals.resets_sent));
     set(MetricId::resets, {"received"}, double(totals.resets_received));
     for (const auto& [error, count] : totals.connect_errors)

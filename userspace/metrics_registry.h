@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "metrics_table.h"
@@ -41,16 +42,21 @@ inline constexpr uint64_t label_idle_ns = 15 * 60 * 1'000'000'000ull;
 
 // The peer label of a connection: address:port of the server it reached, or the address of
 // the client it accepted (whose port is ephemeral).
+std::string peer_label(Role role, const Endpoint& remote);
 std::string peer_label(const ConnRecord& record);
 // The peer label of a destination this host connects to: address:port, IPv6 as [address]:port.
 std::string peer_label(const std::string& address, uint16_t port);
+
+// The method label: one of the standard methods, "none" for a response to no request seen,
+// "other" for anything else (a method is any token: unbounded).
+std::string_view method_label(const std::string& method);
 
 class MetricsRegistry {
 public:
     MetricsRegistry(const LabelLimits& limits, const std::string& version);
 
     void observe(const Record& record);
-    void set_totals(const Totals& totals, uint64_t connections_open);
+    void set_totals(const Totals& totals, uint64_t connections_open, uint64_t close_wait_connections);
     std::string exposition() const;
 
 private:
@@ -71,12 +77,15 @@ private:
     void observe_ports(const PortsRecord& record);
     void observe_port_warning(const PortWarningRecord& record);
     std::string destination_peer(const std::string& address, uint16_t port, uint64_t now_ns);
+    void observe_http(const HttpRecord& record);
+    void observe_finding(const Record& record);
     std::string admitted(BoundedLabel& bound, std::string_view label, const std::string& value, uint64_t now_ns);
 
     mutable std::mutex mutex_;
     std::vector<std::map<LabelValues, Series>> series_;  // indexed by MetricId
     BoundedLabel peers_;
     BoundedLabel processes_;
+    std::unordered_set<uint64_t> close_wait_cookies_;  // counted as findings; forgotten at their conn record
 };
 
 }  // namespace connscope

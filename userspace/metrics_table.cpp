@@ -9,6 +9,11 @@ namespace {
 // Handshakes on a LAN take tens of microseconds; a lost SYN adds 1 s, then 3 s, 7 s, ...
 const std::vector<double> handshake_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+// HTTP on a LAN: a cached answer in under a millisecond, an application's in tens to hundreds.
+const std::vector<double> http_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                       0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+// A delayed ACK holds a connection 40 ms (Linux's minimum) up to 200 ms (its maximum, and others').
+const std::vector<double> stall_buckets{0.01, 0.025, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1};
 
 const std::vector<MetricSpec> metrics{
     {MetricId::build_info, "connscope_build_info", "connscope instances by version", MetricType::gauge, {"version"},
@@ -30,7 +35,8 @@ const std::vector<MetricSpec> metrics{
      "TCP handshake time: client SYN to ESTABLISHED, server SYN-ACK round trip (SYN retransmits included)",
      "conn records with a handshake observed", handshake_buckets, Dashboard::handshakes, true},
     {MetricId::retransmits, "connscope_retransmits_total", "Retransmitted segments", MetricType::counter, {"kind"},
-     "Segments retransmitted: syn (SYNs and SYN-ACKs) or other (data and FIN); together TcpRetransSegs",
+     "Segments retransmitted by kind: syn (SYNs and SYN-ACKs), fast, slow_start, timeout, loss_probe, other "
+     "(the rest); together TcpRetransSegs",
      "kernel totals", {}, Dashboard::stalls, true},
     {MetricId::resets, "connscope_resets_total", "Resets", MetricType::counter, {"direction"},
      "TCP resets sent (equals TcpOutRsts) or received", "kernel totals", {}, Dashboard::stalls, true},
@@ -41,7 +47,7 @@ const std::vector<MetricSpec> metrics{
      "Events dropped because the ring buffer was full (totals stay exact; raise --ring-buffer-kib)",
      "kernel totals", {}, Dashboard::overview, true},
     {MetricId::time_wait_sockets, "connscope_time_wait_sockets", "TIME_WAIT sockets", MetricType::gauge,
-     {"netns", "side"},
+     {"netns", "holder"},
      "Sockets in TIME_WAIT now, by the side holding them (the side that closed first); sockets already in TIME_WAIT "
      "when connscope started count too",
      "the kernel's socket table, read every 5 s and at every --interval (timewait records)", {}, Dashboard::time_wait, false},
@@ -53,9 +59,36 @@ const std::vector<MetricSpec> metrics{
     {MetricId::port_warnings, "connscope_port_warnings_total", "Port warnings", MetricType::counter,
      {"netns", "peer"}, "Times a destination's source-port utilization reached --port-warn", "port_warning records",
      {}, Dashboard::time_wait, false},
+    {MetricId::http_requests, "connscope_http_requests_total", "HTTP requests", MetricType::counter,
+     {"peer", "process", "role", "method", "status_class"},
+     "HTTP/1.x transactions (request and response) seen on this host's connections",
+     "http records", {}, Dashboard::http, true},
+    {MetricId::http_ttfb_seconds, "connscope_http_ttfb_seconds", "HTTP time to first byte", MetricType::histogram,
+     {"peer", "process", "role"}, "Request head sent (or read, on a server) to the response's first byte",
+     "http records with a response (ttfb_us)", http_buckets, Dashboard::http, false},
+    {MetricId::http_duration_seconds, "connscope_http_duration_seconds", "HTTP transaction time", MetricType::histogram,
+     {"peer", "process", "role"}, "Request's first byte to the response's last byte",
+     "http records with a response (duration_us)", http_buckets, Dashboard::http, false},
+    {MetricId::delayed_acks, "connscope_delayed_acks_total", "Delayed ACKs", MetricType::counter, {},
+     "ACKs sent by the delayed-ACK timer (equals TcpExtDelayedACKs, short of it by TcpExtDelayedACKLocked at most)",
+     "kernel totals", {}, Dashboard::stalls, false},
+    {MetricId::stalls, "connscope_delayed_ack_stalls_total", "Delayed-ACK stalls", MetricType::counter,
+     {"process", "kind", "side"},
+     "Delayed ACKs that held a connection up: sender (this side held data) or receiver (this side delayed the ACK)",
+     "stall records", {}, Dashboard::stalls, false},
+    {MetricId::stall_seconds, "connscope_stall_seconds", "Stall time", MetricType::histogram, {"kind"},
+     "How long each delayed-ACK stall held the connection up", "stall records (stall_us)", stall_buckets,
+     Dashboard::stalls, false},
+    {MetricId::findings, "connscope_findings_total", "TCP findings", MetricType::counter, {"kind"},
+     "Pathologies found: slow_handshake, stall, idle_close_race, close_wait (once per connection, when a close_wait "
+     "record reports it: with --interval, or at exit)",
+     "handshake, stall, idle_close_race and close_wait records", {}, Dashboard::stalls, true},
+    {MetricId::close_wait_connections, "connscope_close_wait_connections", "Connections in CLOSE_WAIT",
+     MetricType::gauge, {}, "Connections the peer closed and the local application has not (yet)",
+     "connection table", {}, Dashboard::stalls, false},
 };
 
-const std::array<LabelSpec, 10> labels{{
+const std::array<LabelSpec, 13> labels{{
     {"version", "connscope's version"},
     {"direction", "`active`/`passive` for connections, `sent`/`received` for resets"},
     {"peer",
@@ -67,12 +100,19 @@ const std::array<LabelSpec, 10> labels{{
      "values, then `other` (see Cardinality)"},
     {"role", "`client` (this host connected) or `server` (this host accepted)"},
     {"close", "`local_fin`, `peer_fin`, `reset_sent`, `reset_received`, `never_established`, `aborted`"},
-    {"kind", "`syn` or `other`"},
+    {"kind",
+     "retransmits: `syn`, `fast`, `slow_start`, `timeout`, `loss_probe`, `other` (as the `summary` fields); "
+     "stalls: `nagle_delayed_ack`, `delayed_ack`; findings: `slow_handshake`, `stall`, `idle_close_race`, "
+     "`close_wait`"},
     {"errno", "`ECONNREFUSED`, `ETIMEDOUT`, `EADDRNOTAVAIL`, ..."},
     {"netns", "the network namespace's inode number (the records' `netns`): one value per namespace connscope reads"},
-    {"side",
+    {"holder",
      "`client` (the side that opened the connection holds the TIME_WAIT: it closed first) or `server` (the "
      "accepting side holds it)"},
+    {"method", "the request method: `GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `PATCH`, `OPTIONS`, `CONNECT`, "
+               "`TRACE`; `other` for any other, `none` for a response to no request seen"},
+    {"status_class", "`1xx` ... `5xx`; `none` when no final response came"},
+    {"side", "`sender` (this side held data) or `receiver` (this side delayed the ACK)"},
 }};
 
 }  // namespace

@@ -30,6 +30,14 @@ enum class MetricId {
     time_wait_sockets,
     port_utilization,
     port_warnings,
+    http_requests,
+    http_ttfb_seconds,
+    http_duration_seconds,
+    delayed_acks,
+    stalls,
+    stall_seconds,
+    findings,
+    close_wait_connections,
 };
 
 struct MetricSpec {

@@ -145,7 +145,7 @@ int run_command(const RunOptions& options)
         emit(http.take_finished(table));
         emit(table.take_finished(now, close_grace_ns));
         if (metrics_server)
-            metrics.set_totals(probes.read_totals(), table.open_connections());
+            metrics.set_totals(probes.read_totals(), table.open_connections(), table.close_wait_connections());
         if (http_probes)
             http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {

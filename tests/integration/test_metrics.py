@@ -1,9 +1,10 @@
 """Prometheus end to end: a real Prometheus scrapes connscope's --metrics-addr while the
 lifecycle scenario (every signal: slow handshakes, SYN and data retransmits, resets, refused
-connects, TIME_WAIT) runs in a namespace, followed by source-port exhaustion (test_ports' client
-closing first, fast, in a narrowed ip_local_port_range: port warnings, EADDRNOTAVAIL); then every panel query of every generated dashboard
-is evaluated through Prometheus's HTTP API, and the scraped values are checked against the
-run's own summary record."""
+connects, TIME_WAIT), HTTP transactions and the TCP detectors' findings (a Nagle × delayed-ACK
+stall, an idle-close race, CLOSE_WAIT) run in a namespace, followed by source-port exhaustion
+(test_ports' client closing first, fast, in a narrowed ip_local_port_range: port warnings,
+EADDRNOTAVAIL); then every panel query of every generated dashboard is evaluated through
+Prometheus's HTTP API, and the scraped values are checked against the run's own summary record."""
 import glob
 import json
 import math
@@ -19,11 +20,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import BINARY, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 from harness.prometheus import Prometheus, free_port, http_get  # noqa: E402
-from test_lifecycle import DROPS, PEER  # noqa: E402
+from harness.scenario import run_scenario  # noqa: E402
+from test_lifecycle import DROPS  # noqa: E402
 from test_ports import PEER as PORT_PEER, RANGE, time_wait_sockets  # noqa: E402
 
 MAX_PEERS = 3
 SOCKET_TABLE_READ_S = 5  # connscope re-reads each namespace's socket table this often
+# Retransmit kinds and the summary fields that count them; "other" is the rest of retransmits.
+RETRANSMIT_KINDS = {"syn": "syn_retransmits", "fast": "fast_retransmits", "slow_start": "slow_start_retransmits",
+                    "timeout": "timeouts", "loss_probe": "loss_probes"}
+# Zero by design once the traffic is over: nothing is lost, every connection has closed.
+ZERO_AT_REST = {"connscope_events_lost_total", "connscope_connections_open", "connscope_close_wait_connections"}
 # The dashboards' variables select everything; Grafana's rate interval becomes a fixed window.
 VARIABLES = {"$instance": ".*", "$peer": ".*", "$process": ".*", "$__rate_interval": "1m"}
 
@@ -59,11 +66,12 @@ class MetricsEndToEndTest(unittest.TestCase):
         cls.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         with NetNs("metrics") as ns, Prometheus(f"127.0.0.1:{metrics_port}") as prom:
             ns.nft(DROPS)
-            # No --interval: the TIME_WAIT and port gauges must come from the 5 s re-reads.
+            # --interval: close_wait records, which count as findings, come with interval records.
             with Connscope("--netns", ns.path, "--metrics-addr", str(metrics_port),
-                           "--max-peers", str(MAX_PEERS)) as cs:
+                           "--max-peers", str(MAX_PEERS), "--interval", "0.5") as cs:
                 cls.wait_for_first_scrape(prom)
-                ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+                run_scenario(ns)
+                # port_warning and EADDRNOTAVAIL: a client closing first exhausts a narrow range.
                 ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
                 ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True, timeout=60)
                 cls.exposition = cls.wait_for_quiet(cls.metrics_url)
@@ -73,6 +81,7 @@ class MetricsEndToEndTest(unittest.TestCase):
                 cls.panels = cls.evaluate_panels(prom)
                 cls.variables = cls.evaluate_variables(prom)
                 cls.peer_values = {s["peer"] for s in prom.series("connscope_connections_closed_total")}
+                cls.peaks = {name: prom.query(f"max_over_time({name}[10m])") for name in ZERO_AT_REST}
         cls.cs = cs
 
     @staticmethod
@@ -115,7 +124,8 @@ class MetricsEndToEndTest(unittest.TestCase):
                 return {name: prom.query(name) for name in (
                     "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
                     "connscope_connect_errors_total", "connscope_connections_closed_total",
-                    "connscope_events_lost_total", "connscope_connections_open")}
+                    "connscope_events_lost_total", "connscope_connections_open", "connscope_http_requests_total",
+                    "connscope_delayed_acks_total", "connscope_findings_total")}
             time.sleep(0.2)
         raise RuntimeError(f"prometheus never scraped {expected}")
 
@@ -154,16 +164,20 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertIn("connscope_handshake_seconds_bucket{", self.exposition)
 
     def test_the_scenario_moves_every_metric(self):
-        # Zero by design once the traffic is over: nothing is lost, every connection has closed.
-        zero_at_rest = {"connscope_events_lost_total", "connscope_connections_open"}
         names = re.findall(r"^# TYPE (\S+) (\S+)$", self.exposition, re.M)
-        self.assertGreaterEqual(len(names), 10)
+        self.assertGreaterEqual(len(names), 18)
         for name, metric_type in names:
-            if name in zero_at_rest:
+            if name in ZERO_AT_REST:
                 continue
             sample_name = name + "_count" if metric_type == "histogram" else name
             with self.subTest(metric=name):
                 self.assertTrue(any(v > 0 for v in exposition_values(self.exposition, sample_name).values()))
+
+    def test_gauges_at_zero_now_moved_during_the_scenario(self):
+        # Nothing is lost, so events_lost stays 0; the others rose while connections were open.
+        self.assertEqual([v for _, v in self.peaks["connscope_events_lost_total"]], [0])
+        self.assertGreater(max(v for _, v in self.peaks["connscope_connections_open"]), 0)
+        self.assertEqual([v for _, v in self.peaks["connscope_close_wait_connections"]], [1])
 
     def test_every_panel_query_returns_data(self):
         self.assertGreater(len(self.panels), 10)
@@ -179,6 +193,13 @@ class MetricsEndToEndTest(unittest.TestCase):
                 self.assertTrue(values)
         self.assertIn("python3", self.variables["process"])
 
+    def test_findings_equal_the_records(self):
+        kinds = {"handshake": "slow_handshake", "stall": "stall", "idle_close_race": "idle_close_race"}
+        expected = {finding: len(self.cs.of_type(record)) for record, finding in kinds.items()}
+        expected["close_wait"] = len({r["cookie"] for r in self.cs.of_type("close_wait")})
+        self.assertTrue(all(expected.values()), expected)
+        self.assertEqual({m["kind"]: v for m, v in self.scraped["connscope_findings_total"]}, expected)
+
     def test_peer_label_is_bounded_by_max_peers(self):
         # The scenario reaches more peers than the bound: the rest must be folded into "other".
         self.assertIn("other", self.peer_values)
@@ -191,9 +212,17 @@ class MetricsEndToEndTest(unittest.TestCase):
                          summary["connections_active"])
         self.assertEqual(self.scraped_value("connscope_connections_total", direction="passive"),
                          summary["connections_passive"])
-        self.assertEqual(self.scraped_value("connscope_retransmits_total", kind="syn"), summary["syn_retransmits"])
-        self.assertEqual(self.scraped_value("connscope_retransmits_total", kind="syn") +
-                         self.scraped_value("connscope_retransmits_total", kind="other"), summary["retransmits"])
+        for kind, field in RETRANSMIT_KINDS.items():
+            with self.subTest(kind=kind):
+                self.assertEqual(self.scraped_value("connscope_retransmits_total", kind=kind), summary[field])
+        self.assertEqual(sum(v for _, v in self.scraped["connscope_retransmits_total"]), summary["retransmits"])
+        self.assertEqual(self.scraped_value("connscope_delayed_acks_total"), summary["delayed_acks"])
+        self.assertEqual(sum(v for _, v in self.scraped["connscope_http_requests_total"]),
+                         summary["http_transactions"])
+        statuses = {}
+        for metric, value in self.scraped["connscope_http_requests_total"]:
+            statuses[metric["status_class"]] = statuses.get(metric["status_class"], 0) + value
+        self.assertEqual(statuses, summary["http_status"])
         self.assertEqual(self.scraped_value("connscope_resets_total", direction="sent"), summary["resets_sent"])
         self.assertEqual(self.scraped_value("connscope_resets_total", direction="received"),
                          summary["resets_received"])
@@ -207,7 +236,7 @@ class MetricsEndToEndTest(unittest.TestCase):
     def test_port_metrics_match_ss_and_the_exhaustion(self):
         netns = f'netns="{self.netns}"'
         time_wait = exposition_values(self.exposition, "connscope_time_wait_sockets")
-        self.assertEqual(set(time_wait), {f'{{{netns},side="client"}}', f'{{{netns},side="server"}}'})
+        self.assertEqual(set(time_wait), {f'{{{netns},holder="client"}}', f'{{{netns},holder="server"}}'})
         self.assertGreaterEqual(self.ss_time_wait, RANGE[1] - RANGE[0] + 1)
         self.assertEqual(sum(time_wait.values()), self.ss_time_wait)
         # The client took every port of the range toward one destination, and was warned.

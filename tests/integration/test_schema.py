@@ -1,6 +1,6 @@
 """docs/schema/: a JSON Schema per record type, validated against a real recorded run (the
-lifecycle scenario in a namespace, with interval records, then source-port exhaustion as in
-test_ports), and held to docs/records.md."""
+lifecycle scenario, HTTP and the TCP detectors' findings in a namespace, with interval and
+retransmit records, then source-port exhaustion as in test_ports), and held to docs/records.md."""
 import collections
 import glob
 import json
@@ -15,7 +15,8 @@ import jsonschema
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import ROOT, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
-from test_lifecycle import DROPS, PEER  # noqa: E402
+from harness.scenario import run_scenario  # noqa: E402
+from test_lifecycle import DROPS  # noqa: E402
 from test_ports import PEER as PORT_PEER, RANGE  # noqa: E402
 
 SCHEMA_DIR = os.path.join(ROOT, "docs", "schema")
@@ -50,12 +51,11 @@ class SchemaTest(unittest.TestCase):
         cls.schemas = load_schemas()
         with NetNs("schema") as ns:
             ns.nft(DROPS)
-            with Connscope("--netns", ns.path, "--interval", "0.5") as cs:
-                ns.run("python3", PEER, capture_output=True, text=True, timeout=120)
+            with Connscope("--netns", ns.path, "--interval", "0.5", "--verbose-events") as cs:
+                run_scenario(ns, listen=True)
                 # port_warning and EADDRNOTAVAIL: a client closing first exhausts a narrow range.
                 ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
-                ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True,
-                       timeout=60)
+                ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True, timeout=60)
         cls.cs = cs
 
     def test_schemas_are_valid_draft_2020_12(self):
@@ -76,7 +76,8 @@ class SchemaTest(unittest.TestCase):
     def test_every_record_of_a_real_run_validates(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
         seen = collections.Counter(r["type"] for r in self.cs.records)
-        self.assertEqual(set(seen), set(self.schemas), "the run must produce every record type")
+        self.assertEqual(set(seen), set(self.schemas),
+                         "the run must produce every record type")
         for index, record in enumerate(self.cs.records):
             validator = jsonschema.Draft202012Validator(self.schemas[record["type"]])
             errors = [e.message for e in validator.iter_errors(record)]

@@ -198,12 +198,20 @@ TEST_CASE("MetricsRegistry: kernel totals become counters", "[metrics]")
     totals.resets_received = 1;
     totals.events_lost = 4;
     totals.connect_errors = {{"ECONNREFUSED", 6}};
-    registry.set_totals(totals, 11);
+    totals.fast_retransmits = 3;
+    totals.timeouts = 1;
+    totals.loss_probes = 1;
+    totals.delayed_acks = 8;
+    registry.set_totals(totals, 11, 2);
     const std::string text = registry.exposition();
     CHECK(samples(text, "connscope_connections_total") ==
           std::map<std::string, double>{{"{direction=\"active\"}", 7}, {"{direction=\"passive\"}", 5}});
     CHECK(samples(text, "connscope_retransmits_total") ==
-          std::map<std::string, double>{{"{kind=\"other\"}", 7}, {"{kind=\"syn\"}", 2}});
+          std::map<std::string, double>{{"{kind=\"fast\"}", 3},       {"{kind=\"loss_probe\"}", 1},
+                                        {"{kind=\"other\"}", 2},      {"{kind=\"slow_start\"}", 0},
+                                        {"{kind=\"syn\"}", 2},        {"{kind=\"timeout\"}", 1}});
+    CHECK(samples(text, "connscope_delayed_acks_total").at("") == 8);
+    CHECK(samples(text, "connscope_close_wait_connections").at("") == 2);
     CHECK(samples(text, "connscope_resets_total") ==
           std::map<std::string, double>{{"{direction=\"received\"}", 1}, {"{direction=\"sent\"}", 3}});
     CHECK(samples(text, "connscope_connect_errors_total").at("{errno=\"ECONNREFUSED\"}") == 6);
@@ -240,8 +248,8 @@ TEST_CASE("MetricsRegistry: timewait and ports records become gauges, port warni
 
     std::string text = registry.exposition();
     CHECK(samples(text, "connscope_time_wait_sockets") ==
-          std::map<std::string, double>{{R"({netns="4026531840",side="client"})", 5},
-                                        {R"({netns="4026531840",side="server"})", 2}});
+          std::map<std::string, double>{{R"({netns="4026531840",holder="client"})", 5},
+                                        {R"({netns="4026531840",holder="server"})", 2}});
     CHECK(samples(text, "connscope_port_utilization_ratio") ==
           std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 0.9},
                                         {R"({netns="4026531840",peer="[::1]:443"})", 0.5},
@@ -257,6 +265,80 @@ TEST_CASE("MetricsRegistry: timewait and ports records become gauges, port warni
           std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 0.1}});
 }
 
+TEST_CASE("MetricsRegistry: the retransmit kinds add up to TcpRetransSegs even when counts overlap", "[metrics]")
+{
+    MetricsRegistry registry({}, "v");
+    Totals totals;
+    totals.retransmits = 5;
+    totals.syn_retransmits = 2;
+    totals.fast_retransmits = 4;  // read a moment later than TcpRetransSegs
+    registry.set_totals(totals, 0, 0);
+    double sum = 0;
+    for (const auto& [labels, value] : samples(registry.exposition(), "connscope_retransmits_total"))
+        sum += value;
+    CHECK(sum == 5);
+}
+
+TEST_CASE("MetricsRegistry: http records count by method and status class, with ttfb and duration", "[metrics]")
+{
+    MetricsRegistry registry({}, "v");
+    HttpRecord r;
+    r.comm = "curl";
+    r.role = Role::client;
+    r.remote = {"10.0.0.2", 80};
+    r.method = "GET";
+    r.status = 404;
+    r.ttfb_us = 3000;
+    r.duration_us = 4000;
+    registry.observe(r);
+    r.method = "BREW";
+    r.status = 0;
+    registry.observe(r);
+    r.method = "";
+    r.status = 200;
+    registry.observe(r);
+    const std::string text = registry.exposition();
+    const std::string base = "peer=\"10.0.0.2:80\",process=\"curl\",role=\"client\"";
+    const auto requests = samples(text, "connscope_http_requests_total");
+    CHECK(requests.at("{" + base + ",method=\"GET\",status_class=\"4xx\"}") == 1);
+    CHECK(requests.at("{" + base + ",method=\"other\",status_class=\"none\"}") == 1);
+    CHECK(requests.at("{" + base + ",method=\"none\",status_class=\"2xx\"}") == 1);
+    // A transaction without a response has no time to first byte.
+    CHECK(samples(text, "connscope_http_ttfb_seconds_count").at("{" + base + "}") == 2);
+    CHECK(samples(text, "connscope_http_ttfb_seconds_sum").at("{" + base + "}") == Approx(0.006));
+    CHECK(samples(text, "connscope_http_duration_seconds_sum").at("{" + base + "}") == Approx(0.008));
+}
+
+TEST_CASE("MetricsRegistry: findings, stalls, and one close_wait finding per connection", "[metrics]")
+{
+    MetricsRegistry registry({}, "v");
+    registry.observe(HandshakeRecord{});
+    StallRecord stall;
+    stall.comm = "app";
+    stall.kind = StallKind::nagle_delayed_ack;
+    stall.side = StallSide::receiver;
+    stall.stall_us = 41000;
+    registry.observe(stall);
+    registry.observe(IdleCloseRaceRecord{});
+    CloseWaitRecord waiting;
+    waiting.cookie = 7;
+    registry.observe(waiting);
+    registry.observe(waiting);  // the next interval's report of the same connection
+    ConnRecord closed = conn("10.0.0.2", 80, "app");
+    closed.cookie = 7;
+    registry.observe(closed);
+    const std::string text = registry.exposition();
+    CHECK(samples(text, "connscope_findings_total") ==
+          std::map<std::string, double>{{"{kind=\"close_wait\"}", 1},
+                                        {"{kind=\"idle_close_race\"}", 1},
+                                        {"{kind=\"slow_handshake\"}", 1},
+                                        {"{kind=\"stall\"}", 1}});
+    CHECK(samples(text, "connscope_delayed_ack_stalls_total")
+              .at("{process=\"app\",kind=\"nagle_delayed_ack\",side=\"receiver\"}") == 1);
+    CHECK(samples(text, "connscope_stall_seconds_bucket").at("{kind=\"nagle_delayed_ack\",le=\"0.05\"}") == 1);
+    CHECK(samples(text, "connscope_stall_seconds_bucket").at("{kind=\"nagle_delayed_ack\",le=\"0.04\"}") == 0);
+}
+
 TEST_CASE("MetricsRegistry: every metric has HELP and TYPE, and promtool accepts the output", "[metrics]")
 {
     MetricsRegistry registry({}, "v");
@@ -266,7 +348,7 @@ TEST_CASE("MetricsRegistry: every metric has HELP and TYPE, and promtool accepts
     registry.observe(PortWarningRecord{});
     Totals totals;
     totals.connect_errors = {{"ETIMEDOUT", 1}};
-    registry.set_totals(totals, 0);
+    registry.set_totals(totals, 0, 0);
     const std::string text = registry.exposition();
     for (const MetricSpec& spec : metric_table()) {
         CHECK(text.find("# HELP " + std::string(spec.name) + " ") != std::string::npos);
