@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <fcntl.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +15,7 @@
 #include "error.h"
 #include "kernel_symbols.h"
 #include "net_names.h"
+#include "netns_handle.h"
 
 namespace connscope {
 namespace {
@@ -64,39 +63,6 @@ uint64_t sum_percpu(int map_fd, uint32_t key, std::vector<uint64_t>& buffer)
             total += value;
     return total;
 }
-
-// This thread in another network namespace for its lifetime; nothing for an empty path.
-class NetnsScope {
-public:
-    explicit NetnsScope(const std::string& path)
-    {
-        if (path.empty())
-            return;
-        own_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        const int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        const bool entered = own_ >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0;
-        const int err = errno;
-        if (target >= 0)
-            close(target);
-        if (!entered) {
-            if (own_ >= 0)
-                close(own_);
-            throw UserError("cannot enter the network namespace " + path + ": " + strerror(err));
-        }
-    }
-    ~NetnsScope()
-    {
-        if (own_ < 0)
-            return;
-        setns(own_, CLONE_NEWNET);
-        close(own_);
-    }
-    NetnsScope(const NetnsScope&) = delete;
-    NetnsScope& operator=(const NetnsScope&) = delete;
-
-private:
-    int own_ = -1;
-};
 
 }  // namespace
 
@@ -185,11 +151,12 @@ void ConnProbes::detach() { conn_bpf__detach(skel_.get()); }
 std::vector<listen_record> ConnProbes::read_listeners(const std::string& netns_path) const
 {
     std::vector<listen_record> listeners;
-    int fd;
-    {
-        const NetnsScope in_netns(netns_path);
-        fd = bpf_iter_create(bpf_link__fd(skel_->links.listeners));
-    }
+    int fd = -1;
+    const auto create = [&] { fd = bpf_iter_create(bpf_link__fd(skel_->links.listeners)); };
+    if (netns_path.empty())
+        create();
+    else
+        NetnsHandle(netns_path).run_inside(create);
     if (fd < 0)
         throw UserError("cannot read the listening sockets: " + std::string(strerror(errno)));
     listen_record record;

@@ -3,11 +3,13 @@
 #include <signal.h>
 #include <time.h>
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "conn_table.h"
+#include "error.h"
 #include "http_events.h"
 #include "http_probes.h"
 #include "http_table.h"
@@ -100,8 +102,22 @@ int run_command(const RunOptions& options)
     probes.attach();
     if (http_probes)
         http_probes->attach();
+    // Reading another namespace's listeners needs CAP_SYS_ADMIN (setns), which a hardened
+    // service may not hold: say so once and go on without listen records.
+    bool listeners_readable = true;
+    auto read_listeners = [&]() -> std::vector<listen_record> {
+        if (!listeners_readable)
+            return {};
+        try {
+            return probes.read_listeners(options.netns_path);
+        } catch (const UserError& e) {
+            listeners_readable = false;
+            std::fprintf(stderr, "connscope: %s: no listen records\n", e.what());
+            return {};
+        }
+    };
     ListenTable listeners;
-    listeners.baseline(probes.read_listeners(options.netns_path));
+    listeners.baseline(read_listeners());
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         if (http_probes || signal.signal != "http_data")
@@ -151,7 +167,7 @@ int run_command(const RunOptions& options)
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
             emit(table.close_waits(now));
-            emit(listeners.report(probes.read_listeners(options.netns_path), clock_ns(CLOCK_REALTIME)));
+            emit(listeners.report(read_listeners(), clock_ns(CLOCK_REALTIME)));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
         }
@@ -162,7 +178,7 @@ int run_command(const RunOptions& options)
 
     if (http_probes)
         http_probes->detach();
-    const std::vector<listen_record> listening = probes.read_listeners(options.netns_path);
+    const std::vector<listen_record> listening = read_listeners();
     probes.detach();
     reader.drain();
     emit(std::exchange(port_warnings, {}));
