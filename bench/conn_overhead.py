@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""What attaching connscope costs: each workload timed without and with connscope, in
-alternating rounds of one run, reported as medians and their ratio. Run as root from the
-repo root after building: python3 bench/conn_overhead.py [--rounds N]."""
+"""What attaching connscope costs: each workload timed without connscope, with connscope
+--no-http (the connection probes alone) and with connscope as it runs by default (HTTP capture
+on), in alternating rounds of one run, reported as medians and their ratio to the run without.
+Run as root from the repo root after building: python3 bench/conn_overhead.py [--rounds N]."""
 import argparse
 import os
 import statistics
@@ -38,16 +39,21 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
     with NetNs("bench") as ns:
-        times = {name: {"without": [], "with": []} for name in workloads(ns)}
+        modes = {"without": None, "--no-http": ["--no-http"], "default": []}
+        times = {name: {mode: [] for mode in modes} for name in workloads(ns)}
         for _ in range(rounds):
             for name, cmd in workloads(ns).items():
-                times[name]["without"].append(timed(cmd))
-                with Connscope("--netns", ns.path):
-                    times[name]["with"].append(timed(cmd))
-    print(f"{'workload':<46} {'without (s)':>11} {'with (s)':>9} {'ratio':>6}")
+                for mode, args in modes.items():
+                    if args is None:
+                        times[name][mode].append(timed(cmd))
+                        continue
+                    with Connscope("--netns", ns.path, *args):
+                        times[name][mode].append(timed(cmd))
+    print(f"{'workload':<46} {'without (s)':>11} {'--no-http':>14} {'default':>14}")
     for name, t in times.items():
-        without, with_ = statistics.median(t["without"]), statistics.median(t["with"])
-        print(f"{name:<46} {without:>11.3f} {with_:>9.3f} {with_ / without:>6.2f}")
+        base = statistics.median(t["without"])
+        cells = [f"{statistics.median(t[m]):.3f} ({statistics.median(t[m]) / base:.2f}x)" for m in ("--no-http", "default")]
+        print(f"{name:<46} {base:>11.3f} {cells[0]:>14} {cells[1]:>14}")
 
 
 if __name__ == "__main__":
