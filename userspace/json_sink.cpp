@@ -143,19 +143,9 @@ json close_wait_json(const CloseWaitRecord& r)
 
 json conn_json(const ConnRecord& r)
 {
-    return json{
-        {"type", "conn"},
-        {"ts", r.ts_ns},
-        {"cookie", r.cookie},
-        {"pid", r.pid},
-        {"comm", r.comm},
-        {"netns", r.netns},
-        {"family", family_name(r.family)},
+    json j = about("conn", r);
+    j.update(json{
         {"role", role_name(r.role)},
-        {"laddr", r.local.address},
-        {"lport", r.local.port},
-        {"raddr", r.remote.address},
-        {"rport", r.remote.port},
         {"start_ts", r.start_ts_ns},
         {"duration_us", r.duration_us},
         {"handshake_us", r.handshake_us},
@@ -185,28 +175,18 @@ json conn_json(const ConnRecord& r)
         {"slow_start_retransmits", r.tcp.slow_start_retransmits},
         {"timeouts", r.tcp.timeouts},
         {"loss_probes", r.tcp.loss_probes},
-    };
+    });
+    return j;
 }
 
 json connect_error_json(const ConnectErrorRecord& r)
 {
-    return json{
-        {"type", "connect_error"},
-        {"ts", r.ts_ns},
-        {"errno", r.error},
-        {"pid", r.pid},
-        {"comm", r.comm},
-        {"netns", r.netns},
-        {"family", family_name(r.family)},
-        {"laddr", r.local.address},
-        {"lport", r.local.port},
-        {"raddr", r.remote.address},
-        {"rport", r.remote.port},
-        {"cookie", r.cookie},
-        {"async", r.async},
-        {"syscall", r.syscall},
-        {"port_utilization", r.port_utilization ? json(*r.port_utilization) : json(nullptr)},
-    };
+    json j = about("connect_error", r);
+    j["errno"] = r.error;
+    j["async"] = r.async;
+    j["syscall"] = r.syscall;
+    j["port_utilization"] = r.port_utilization ? json(*r.port_utilization) : json(nullptr);
+    return j;
 }
 
 json address_counts_json(const std::vector<AddressCount>& counts, const char* address_field,

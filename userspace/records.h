@@ -22,17 +22,21 @@ struct Endpoint {
 enum class Role { client, server };
 enum class CloseKind { local_fin, peer_fin, reset_sent, reset_received, never_established, aborted };
 
-struct ConnRecord {
+// What a record about one connection starts with: when, and which connection.
+struct ConnIdentity {
     uint64_t ts_ns = 0;
     uint64_t cookie = 0;
     uint32_t pid = 0;
     std::string comm;
     uint32_t netns = 0;
     uint16_t family = 0;
-    Role role = Role::client;
-    bool observed_open = true;  // false for a connection opened before connscope started
     Endpoint local;
     Endpoint remote;
+};
+
+struct ConnRecord : ConnIdentity {
+    Role role = Role::client;
+    bool observed_open = true;  // false for a connection opened before connscope started
     uint64_t start_ts_ns = 0;
     uint64_t duration_us = 0;
     uint64_t handshake_us = 0;
@@ -55,17 +59,6 @@ struct ConnRecord {
     TcpCounters tcp;  // detectors: delayed ACKs, stalls, retransmits by kind
 };
 
-// What a record about one connection starts with: when, and which connection.
-struct ConnIdentity {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
-};
 
 // A delayed ACK that held the connection up (see detectors/stall_detector.h).
 struct StallRecord : ConnIdentity {
@@ -115,15 +108,7 @@ struct CloseWaitRecord : ConnIdentity {
     uint64_t age_us = 0;  // time since the peer's FIN
 };
 
-struct ConnectErrorRecord {
-    uint64_t ts_ns = 0;
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
-    uint32_t netns = 0;
-    uint16_t family = 0;
-    Endpoint local;
-    Endpoint remote;
+struct ConnectErrorRecord : ConnIdentity {
     std::string error;  // errno name
     bool async = false;
     std::string syscall = "connect";       // or "bind"
