@@ -232,8 +232,16 @@ void MetricsRegistry::observe_port_warning(const PortWarningRecord& record)
         {std::to_string(record.netns), destination_peer(record.remote_address, record.remote_port, record.ts_ns)}, 1);
 }
 
-// A listen report lists the listeners with drops or a queue: one it leaves out has an empty queue.
-// The records of a report share its ts.
+// A listen report lists only the listeners with drops or a queue: the others' queues are empty.
+void MetricsRegistry::start_listen_report()
+{
+    const std::lock_guard lock(mutex_);
+    for (auto& [values, s] : series_[size_t(MetricId::accept_queue)])
+        s.value = 0;
+    for (auto& [key, listener] : listeners_)
+        listener.last.accept_queue = 0;
+}
+
 void MetricsRegistry::observe_listen(const ListenRecord& record)
 {
     const std::string netns = std::to_string(record.netns);
@@ -245,13 +253,7 @@ void MetricsRegistry::observe_listen(const ListenRecord& record)
         if (listener.last.netns != record.netns || listener.port != port)
             continue;
         drops += listener.last.drops;
-        if (listener.last.ts_ns == record.ts_ns)
-            accept_queue += listener.last.accept_queue;
-    }
-    if (record.ts_ns != listen_report_ts_) {
-        listen_report_ts_ = record.ts_ns;
-        for (auto& [values, s] : series_[size_t(MetricId::accept_queue)])
-            s.value = 0;  // until this report's records say otherwise
+        accept_queue += listener.last.accept_queue;
     }
     set(MetricId::listen_drops, {netns, port}, drops);
     set(MetricId::accept_queue, {netns, port}, accept_queue);

@@ -57,6 +57,8 @@ public:
     MetricsRegistry(const LabelLimits& limits, const std::string& version);
 
     void observe(const Record& record);
+    // Before each listen report's records: a listener the report leaves out has an empty queue.
+    void start_listen_report();
     void set_totals(const Totals& totals, uint64_t connections_open, uint64_t close_wait_connections);
     std::string exposition() const;
 
@@ -95,7 +97,6 @@ private:
         std::string port;
     };
     std::map<std::tuple<uint32_t, std::string, uint16_t>, Listener> listeners_;  // netns, address, port
-    uint64_t listen_report_ts_ = 0;  // of the listen report being read
     std::unordered_set<uint64_t> close_wait_cookies_;  // counted as findings; forgotten at their conn record
 };
 

@@ -279,6 +279,7 @@ TEST_CASE("MetricsRegistry: listen records become listen drops and accept queues
         return r;
     };
     // IPv4 and IPv6 listeners on port 80 sum; past a bound of two ports, 9000 and 9001 fold into other.
+    registry.start_listen_report();
     for (const ListenRecord& r : {listen(1, "0.0.0.0", 80, 4, 3), listen(1, "::", 80, 1, 2),
                                   listen(1, "127.0.0.1", 8080, 0, 1), listen(1, "127.0.0.1", 9000, 2, 5),
                                   listen(1, "127.0.0.1", 9001, 3, 6)})
@@ -295,6 +296,7 @@ TEST_CASE("MetricsRegistry: listen records become listen drops and accept queues
 
     // The next report: the drops are the records' (cumulative, never summed twice); a listener it
     // leaves out has an empty queue.
+    registry.start_listen_report();
     registry.observe(listen(2, "0.0.0.0", 80, 1, 4));
     text = registry.exposition();
     CHECK(samples(text, "connscope_listen_drops_total") ==
