@@ -65,10 +65,10 @@ Every series also carries the `instance` and `job` labels that Prometheus adds w
     text += fmt::format(R"(
 ## Cardinality
 
-`peer` and `process` are the only labels whose values come from the traffic (`netns` has one
+`peer`, `process` and `port` are the only labels whose values come from the traffic (`netns` has one
 value per network namespace connscope reads: the host's containers, not their traffic). Each is bounded:
-at most `--max-peers` (default {}) peers and `--max-processes` (default {}) process names
-have series of their own; connections of any other are counted under `other`. A value keeps
+at most `--max-peers` (default {}) peers, as many listening ports, and `--max-processes` (default {}) process
+names have series of their own; connections of any other are counted under `other`. A value keeps
 its series while it is active, because a counter's series must never move from one label value
 to another (Prometheus would read a reset on one and a jump on the other). A value idle for
 {} minutes gives its place, and its series, up to the next new value, so the values with

@@ -94,7 +94,7 @@ std::string_view method_label(const std::string& method)
 
 MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
     : series_(metric_table().size()), peers_(limits.max_peers, label_idle_ns),
-      processes_(limits.max_processes, label_idle_ns)
+      processes_(limits.max_processes, label_idle_ns), ports_(limits.max_peers, label_idle_ns)
 {
     set(MetricId::build_info, {version}, 1);
     // Series of a fixed set of label values start at zero, so that rate() sees their first
@@ -232,6 +232,33 @@ void MetricsRegistry::observe_port_warning(const PortWarningRecord& record)
         {std::to_string(record.netns), destination_peer(record.remote_address, record.remote_port, record.ts_ns)}, 1);
 }
 
+// A listen report lists only the listeners with drops or a queue: the others' queues are empty.
+void MetricsRegistry::start_listen_report()
+{
+    const std::lock_guard lock(mutex_);
+    for (auto& [values, s] : series_[size_t(MetricId::accept_queue)])
+        s.value = 0;
+    for (auto& [key, listener] : listeners_)
+        listener.last.accept_queue = 0;
+}
+
+void MetricsRegistry::observe_listen(const ListenRecord& record)
+{
+    const std::string netns = std::to_string(record.netns);
+    const std::string port = admitted(ports_, "port", std::to_string(record.local.port), record.ts_ns);
+    listeners_[{record.netns, record.local.address, record.local.port}] = {record, port};
+    double drops = 0;
+    double accept_queue = 0;
+    for (const auto& [key, listener] : listeners_) {
+        if (listener.last.netns != record.netns || listener.port != port)
+            continue;
+        drops += listener.last.drops;
+        accept_queue += listener.last.accept_queue;
+    }
+    set(MetricId::listen_drops, {netns, port}, drops);
+    set(MetricId::accept_queue, {netns, port}, accept_queue);
+}
+
 void MetricsRegistry::observe(const Record& record)
 {
     const std::lock_guard lock(mutex_);
@@ -245,6 +272,8 @@ void MetricsRegistry::observe(const Record& record)
         observe_port_warning(*warning);
     else if (const auto* http = std::get_if<HttpRecord>(&record))
         observe_http(*http);
+    else if (const auto* listen = std::get_if<ListenRecord>(&record))
+        observe_listen(*listen);
     else
         observe_finding(record);
     // Connect errors are counted from the kernel's totals, which stay exact when events are lost.

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -56,6 +57,8 @@ public:
     MetricsRegistry(const LabelLimits& limits, const std::string& version);
 
     void observe(const Record& record);
+    // Before each listen report's records: a listener the report leaves out has an empty queue.
+    void start_listen_report();
     void set_totals(const Totals& totals, uint64_t connections_open, uint64_t close_wait_connections);
     std::string exposition() const;
 
@@ -78,6 +81,7 @@ private:
     void observe_port_warning(const PortWarningRecord& record);
     std::string destination_peer(const std::string& address, uint16_t port, uint64_t now_ns);
     void observe_http(const HttpRecord& record);
+    void observe_listen(const ListenRecord& record);
     void observe_finding(const Record& record);
     std::string admitted(BoundedLabel& bound, std::string_view label, const std::string& value, uint64_t now_ns);
 
@@ -85,6 +89,14 @@ private:
     std::vector<std::map<LabelValues, Series>> series_;  // indexed by MetricId
     BoundedLabel peers_;
     BoundedLabel processes_;
+    BoundedLabel ports_;
+    // Every listener's last listen record and port label: a port's series sum its listeners
+    // (IPv4 and IPv6 on one port; every listener folded into other).
+    struct Listener {
+        ListenRecord last;
+        std::string port;
+    };
+    std::map<std::tuple<uint32_t, std::string, uint16_t>, Listener> listeners_;  // netns, address, port
     std::unordered_set<uint64_t> close_wait_cookies_;  // counted as findings; forgotten at their conn record
 };
 

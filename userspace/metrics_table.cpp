@@ -86,9 +86,16 @@ const std::vector<MetricSpec> metrics{
     {MetricId::close_wait_connections, "connscope_close_wait_connections", "Connections in CLOSE_WAIT",
      MetricType::gauge, {}, "Connections the peer closed and the local application has not (yet)",
      "connection table", {}, Dashboard::stalls, false},
+    {MetricId::listen_drops, "connscope_listen_drops_total", "Listen drops", MetricType::counter, {"netns", "port"},
+     "Connections a listening socket dropped since connscope started (a full accept queue, mostly); together "
+     "TcpExtListenDrops",
+     "listen records (drops), at every --interval and at exit", {}, Dashboard::handshakes, false},
+    {MetricId::accept_queue, "connscope_accept_queue", "Accept queue", MetricType::gauge, {"netns", "port"},
+     "Connections established and waiting for the listening application to accept them",
+     "listen records (accept_queue), at every --interval and at exit", {}, Dashboard::handshakes, false},
 };
 
-const std::array<LabelSpec, 13> labels{{
+const std::array<LabelSpec, 14> labels{{
     {"version", "connscope's version"},
     {"direction", "`active`/`passive` for connections, `sent`/`received` for resets"},
     {"peer",
@@ -113,6 +120,9 @@ const std::array<LabelSpec, 13> labels{{
                "`TRACE`; `other` for any other, `none` for a response to no request seen"},
     {"status_class", "`1xx` ... `5xx`; `none` when no final response came"},
     {"side", "`sender` (this side held data) or `receiver` (this side delayed the ACK)"},
+    {"port",
+     "a listening port (IPv4 and IPv6 listeners on it summed). At most `--max-peers` values, then `other` "
+     "(see Cardinality)"},
 }};
 
 }  // namespace

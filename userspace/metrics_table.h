@@ -38,6 +38,8 @@ enum class MetricId {
     stall_seconds,
     findings,
     close_wait_connections,
+    listen_drops,
+    accept_queue,
 };
 
 struct MetricSpec {

@@ -167,6 +167,7 @@ int run_command(const RunOptions& options)
         if (interval_ns && now >= next_interval_ns) {
             emit(ports.report(now));
             emit(table.close_waits(now));
+            metrics.start_listen_report();
             emit(listeners.report(read_listeners(), clock_ns(CLOCK_REALTIME)));
             out.write(sink->summary(summary(false)));
             next_interval_ns += interval_ns;
@@ -186,6 +187,7 @@ int run_command(const RunOptions& options)
     emit(http.take_all_finished(table));
     emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
     emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
+    metrics.start_listen_report();
     emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
     out.write(sink->summary(summary(true)));
     out.flush();

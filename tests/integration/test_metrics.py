@@ -20,17 +20,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.connscope import BINARY, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 from harness.prometheus import Prometheus, free_port, http_get  # noqa: E402
-from harness.scenario import run_scenario  # noqa: E402
+from harness.scenario import LISTEN_PORT as LISTENER, run_scenario  # noqa: E402
 from test_lifecycle import DROPS  # noqa: E402
 from test_ports import PEER as PORT_PEER, RANGE, time_wait_sockets  # noqa: E402
 
 MAX_PEERS = 3
+LISTEN_PORT = str(LISTENER)  # as a label value
 SOCKET_TABLE_READ_S = 5  # connscope re-reads each namespace's socket table this often
 # Retransmit kinds and the summary fields that count them; "other" is the rest of retransmits.
 RETRANSMIT_KINDS = {"syn": "syn_retransmits", "fast": "fast_retransmits", "slow_start": "slow_start_retransmits",
                     "timeout": "timeouts", "loss_probe": "loss_probes"}
 # Zero by design once the traffic is over: nothing is lost, every connection has closed.
-ZERO_AT_REST = {"connscope_events_lost_total", "connscope_connections_open", "connscope_close_wait_connections"}
+ZERO_AT_REST = {"connscope_events_lost_total", "connscope_connections_open", "connscope_close_wait_connections",
+                "connscope_accept_queue"}
 # The dashboards' variables select everything; Grafana's rate interval becomes a fixed window.
 VARIABLES = {"$instance": ".*", "$peer": ".*", "$process": ".*", "$__rate_interval": "1m"}
 
@@ -70,7 +72,7 @@ class MetricsEndToEndTest(unittest.TestCase):
             with Connscope("--netns", ns.path, "--metrics-addr", str(metrics_port),
                            "--max-peers", str(MAX_PEERS), "--interval", "0.5") as cs:
                 cls.wait_for_first_scrape(prom)
-                run_scenario(ns)
+                run_scenario(ns, listen=True)
                 # port_warning and EADDRNOTAVAIL: a client closing first exhausts a narrow range.
                 ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
                 ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True, timeout=60)
@@ -125,7 +127,7 @@ class MetricsEndToEndTest(unittest.TestCase):
                     "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
                     "connscope_connect_errors_total", "connscope_connections_closed_total",
                     "connscope_events_lost_total", "connscope_connections_open", "connscope_http_requests_total",
-                    "connscope_delayed_acks_total", "connscope_findings_total")}
+                    "connscope_delayed_acks_total", "connscope_findings_total", "connscope_listen_drops_total")}
             time.sleep(0.2)
         raise RuntimeError(f"prometheus never scraped {expected}")
 
@@ -178,6 +180,8 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertEqual([v for _, v in self.peaks["connscope_events_lost_total"]], [0])
         self.assertGreater(max(v for _, v in self.peaks["connscope_connections_open"]), 0)
         self.assertEqual([v for _, v in self.peaks["connscope_close_wait_connections"]], [1])
+        # The listener that never accepts held a full queue: backlog 1 + 1, as the kernel counts full.
+        self.assertEqual([v for m, v in self.peaks["connscope_accept_queue"] if m["port"] == LISTEN_PORT], [2])
 
     def test_every_panel_query_returns_data(self):
         self.assertGreater(len(self.panels), 10)
@@ -199,6 +203,11 @@ class MetricsEndToEndTest(unittest.TestCase):
         expected["close_wait"] = len({r["cookie"] for r in self.cs.of_type("close_wait")})
         self.assertTrue(all(expected.values()), expected)
         self.assertEqual({m["kind"]: v for m, v in self.scraped["connscope_findings_total"]}, expected)
+
+    def test_listen_drops_equal_the_listen_records(self):
+        drops = [r["drops"] for r in self.cs.of_type("listen") if r["lport"] == int(LISTEN_PORT)]
+        self.assertGreater(drops[-1], 0)
+        self.assertEqual(self.scraped_value("connscope_listen_drops_total", port=LISTEN_PORT), drops[-1])
 
     def test_peer_label_is_bounded_by_max_peers(self):
         # The scenario reaches more peers than the bound: the rest must be folded into "other".

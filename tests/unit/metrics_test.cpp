@@ -265,6 +265,50 @@ TEST_CASE("MetricsRegistry: timewait and ports records become gauges, port warni
           std::map<std::string, double>{{R"({netns="4026531840",peer="10.0.0.1:80"})", 0.1}});
 }
 
+TEST_CASE("MetricsRegistry: listen records become listen drops and accept queues per port", "[metrics]")
+{
+    MetricsRegistry registry({2, 10}, "v");
+    auto listen = [](uint64_t ts_ns, const std::string& laddr, uint16_t lport, uint32_t queue, uint32_t drops) {
+        ListenRecord r;
+        r.ts_ns = ts_ns;
+        r.netns = 7;
+        r.local = {laddr, lport};
+        r.accept_queue = queue;
+        r.accept_queue_max = 4;
+        r.drops = drops;
+        return r;
+    };
+    // IPv4 and IPv6 listeners on port 80 sum; past a bound of two ports, 9000 and 9001 fold into other.
+    registry.start_listen_report();
+    for (const ListenRecord& r : {listen(1, "0.0.0.0", 80, 4, 3), listen(1, "::", 80, 1, 2),
+                                  listen(1, "127.0.0.1", 8080, 0, 1), listen(1, "127.0.0.1", 9000, 2, 5),
+                                  listen(1, "127.0.0.1", 9001, 3, 6)})
+        registry.observe(r);
+    std::string text = registry.exposition();
+    CHECK(samples(text, "connscope_listen_drops_total") ==
+          std::map<std::string, double>{{R"({netns="7",port="80"})", 5},
+                                        {R"({netns="7",port="8080"})", 1},
+                                        {R"({netns="7",port="other"})", 11}});
+    CHECK(samples(text, "connscope_accept_queue") ==
+          std::map<std::string, double>{{R"({netns="7",port="80"})", 5},
+                                        {R"({netns="7",port="8080"})", 0},
+                                        {R"({netns="7",port="other"})", 5}});
+
+    // The next report: the drops are the records' (cumulative, never summed twice); a listener it
+    // leaves out has an empty queue.
+    registry.start_listen_report();
+    registry.observe(listen(2, "0.0.0.0", 80, 1, 4));
+    text = registry.exposition();
+    CHECK(samples(text, "connscope_listen_drops_total") ==
+          std::map<std::string, double>{{R"({netns="7",port="80"})", 6},
+                                        {R"({netns="7",port="8080"})", 1},
+                                        {R"({netns="7",port="other"})", 11}});
+    CHECK(samples(text, "connscope_accept_queue") ==
+          std::map<std::string, double>{{R"({netns="7",port="80"})", 1},
+                                        {R"({netns="7",port="8080"})", 0},
+                                        {R"({netns="7",port="other"})", 0}});
+}
+
 TEST_CASE("MetricsRegistry: the retransmit kinds add up to TcpRetransSegs even when counts overlap", "[metrics]")
 {
     MetricsRegistry registry({}, "v");

@@ -12,6 +12,7 @@ LIFECYCLE_PEER = os.path.join(PEERS, "lifecycle_peer.py")
 TCP_PEER = os.path.join(PEERS, "tcp_peer.py")
 HTTP_PEER = os.path.join(PEERS, "http_peer.py")
 HTTP_PORT = 8070  # no port the lifecycle scenario uses
+LISTEN_PORT = 8095
 # Longer than a scrape interval (1 s) and than an --interval of 0.5 s, so both see it.
 CLOSE_WAIT_HOLD_S = 2.5
 
@@ -36,9 +37,10 @@ def http_exchange(ns):
         server.stdout.close()
 
 
-def listen_drops(ns, port=8095, clients=4):
-    """A listener with a backlog of 1 that never accepts, held open across interval reports."""
-    peer = subprocess.Popen(ns.exec_args("python3", TCP_PEER, "backlog", str(port), str(clients)),
+def listen_drops(ns, port=LISTEN_PORT, clients=4):
+    """A listener with a backlog of 1 that never accepts, held open across interval reports and
+    scrapes, then closed before its clients: its queued connections never wait in CLOSE_WAIT."""
+    peer = subprocess.Popen(ns.exec_args("python3", TCP_PEER, "backlog_close", str(port), str(clients)),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         peer.stdout.readline()  # the drops have happened
@@ -51,7 +53,7 @@ def listen_drops(ns, port=8095, clients=4):
 
 def run_scenario(ns, listen=False):
     """Runs the whole scenario in ns, whose nftables must hold test_lifecycle.DROPS. With listen,
-    also a listener that never accepts: its queued connections then wait in CLOSE_WAIT too."""
+    also a listener that never accepts (listen records need an --interval to be seen in time)."""
     ns.run("python3", LIFECYCLE_PEER, capture_output=True, text=True, timeout=120)
     http_exchange(ns)
     ns.run("python3", TCP_PEER, "wwr", "8090", "3", "0", capture_output=True, timeout=60)

@@ -16,6 +16,9 @@ object with what the peers themselves saw.
   backlog PORT CLIENTS        a listener with a backlog of 1 that never accepts, and CLIENTS
                               connecting to it; after 1.5 s the clients give up. Prints a line
                               then, and keeps the listener open until a line on stdin.
+  backlog_close PORT CLIENTS  as backlog, but the clients stay until the line on stdin, and the
+                              listener closes first: its queued connections are reset, not
+                              left in CLOSE_WAIT when their clients close.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
@@ -211,7 +214,7 @@ def idle_between_requests(port, seconds, congestion_control):
     return {"client_port": client_port, "server_cwnd_before_second": cwnd, "server_ssthresh": ssthresh}
 
 
-def full_accept_queue(port, clients):
+def full_accept_queue(port, clients, listener_first=False):
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", port))
@@ -224,6 +227,14 @@ def full_accept_queue(port, clients):
         connecting.append(c)
     # Long enough for the first SYN retransmits (1 s) to meet the full queue again.
     time.sleep(1.5)
+    if listener_first:
+        print(json.dumps({"clients": clients}), flush=True)
+        sys.stdin.readline()
+        # Closing the listener resets its queued connections: none is left in CLOSE_WAIT.
+        server.close()
+        for c in connecting:
+            c.close()
+        return {"clients": clients}
     for c in connecting:
         c.close()
     time.sleep(0.3)
@@ -257,6 +268,8 @@ def main():
         report = idle_between_requests(port, float(sys.argv[3]), sys.argv[4])
     elif mode == "backlog":
         report = full_accept_queue(port, int(sys.argv[3]))
+    elif mode == "backlog_close":
+        report = full_accept_queue(port, int(sys.argv[3]), listener_first=True)
     elif mode == "race":
         report = idle_close_race(port)
     elif mode == "message":
