@@ -182,6 +182,17 @@ class HttpStallsTest(unittest.TestCase):
         self.assertEqual(sum(h["delayed_acks"] for h in self.transactions(False, "server")),
                          sum(h["stalls"] for h in self.transactions(False, "server")))
 
+    def test_summary_compares_new_and_reused_connections(self):
+        cs, _ = self.runs[False]
+        http = cs.of_type("http")
+        new = [h["ttfb_us"] for h in http if h["new_connection"]]
+        reused = [h["ttfb_us"] for h in http if h["seq"] > 1]
+        self.assertEqual(len(new), 2)
+        self.assertEqual(cs.summary["http_ttfb_us_new_mean"], sum(new) // len(new))
+        self.assertEqual(cs.summary["http_ttfb_us_reused_mean"], sum(reused) // len(reused))
+        # Here the reused connection is the slow one: its requests wait for delayed ACKs.
+        self.assertGreater(cs.summary["http_ttfb_us_reused_mean"], cs.summary["http_ttfb_us_new_mean"])
+
     def test_no_stalls_with_nodelay(self):
         for role in ("client", "server"):
             for h in self.transactions(True, role):
