@@ -151,6 +151,14 @@ int run_command(const RunOptions& options)
                              http.transactions(), http.status_classes(),
                              http.ttfb_us_new_mean(), http.ttfb_us_reused_mean()};
     };
+    // What every --interval and the exit report: state now, then the totals.
+    auto report = [&](uint64_t now, const std::vector<listen_record>& listening, bool final) {
+        emit(ports.report(now));
+        emit(table.close_waits(now));
+        metrics.start_listen_report();
+        emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
+        out.write(sink->summary(summary(final)));
+    };
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
     uint64_t next_interval_ns = started_ns + interval_ns;
@@ -169,11 +177,7 @@ int run_command(const RunOptions& options)
         if (http_probes)
             http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {
-            emit(ports.report(now));
-            emit(table.close_waits(now));
-            metrics.start_listen_report();
-            emit(listeners.report(read_listeners(), clock_ns(CLOCK_REALTIME)));
-            out.write(sink->summary(summary(false)));
+            report(now, read_listeners(), false);
             next_interval_ns += interval_ns;
         }
         out.flush();
@@ -189,11 +193,7 @@ int run_command(const RunOptions& options)
     emit(std::exchange(port_warnings, {}));
     emit(table.take_all_finished());
     emit(http.take_all_finished(table));
-    emit(ports.report(clock_ns(CLOCK_MONOTONIC)));
-    emit(table.close_waits(clock_ns(CLOCK_MONOTONIC)));
-    metrics.start_listen_report();
-    emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
-    out.write(sink->summary(summary(true)));
+    report(clock_ns(CLOCK_MONOTONIC), listening, true);
     out.flush();
     return 0;
 }
