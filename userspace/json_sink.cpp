@@ -197,6 +197,8 @@ json address_counts_json(const std::vector<AddressCount>& counts, const char* ad
         json entry{{address_field, c.address}};
         if (port_field)
             entry[port_field] = c.port;
+        if (c.holder)
+            entry["holder"] = time_wait_holder_name(*c.holder);
         entry["count"] = c.count;
         list.push_back(entry);
     }

@@ -211,6 +211,13 @@ void MetricsRegistry::observe_timewait(const TimeWaitRecord& record)
     const std::string netns = std::to_string(record.netns);
     set(MetricId::time_wait_sockets, {netns, "client"}, double(record.client_side));
     set(MetricId::time_wait_sockets, {netns, "server"}, double(record.server_side));
+    // The record lists every destination still holding TIME_WAIT sockets: the ones it leaves out have none.
+    std::erase_if(series_[size_t(MetricId::time_wait_destination_sockets)],
+                  [&](const auto& entry) { return entry.first[0] == netns; });
+    for (const AddressCount& d : record.by_destination)
+        if (d.holder == TimeWaitHolder::client)
+            series(MetricId::time_wait_destination_sockets, {netns, destination_peer(d.address, d.port, record.ts_ns)})
+                .value += double(d.count);
 }
 
 void MetricsRegistry::observe_ports(const PortsRecord& record)

@@ -51,6 +51,12 @@ const std::vector<MetricSpec> metrics{
      "Sockets in TIME_WAIT now, by the side holding them (the side that closed first); sockets already in TIME_WAIT "
      "when connscope started count too",
      "the kernel's socket table, read every 5 s and at every --interval (timewait records)", {}, Dashboard::time_wait, false},
+    {MetricId::time_wait_destination_sockets, "connscope_time_wait_destination_sockets",
+     "TIME_WAIT sockets toward each destination", MetricType::gauge, {"netns", "peer"},
+     "Sockets in TIME_WAIT now that this host opened (it closed first), by destination address:port; "
+     "server-held ones are in connscope_time_wait_sockets{holder=\"server\"}",
+     "the kernel's socket table, read every 5 s and at every --interval (timewait records' by_destination)", {},
+     Dashboard::time_wait, false},
     {MetricId::port_utilization, "connscope_port_utilization_ratio", "Source-port utilization", MetricType::gauge,
      {"netns", "peer"},
      "Share (0 to 1) of the source ports a connect() to the peer can use that are taken, TIME_WAIT included; "

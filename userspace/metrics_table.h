@@ -28,6 +28,7 @@ enum class MetricId {
     connect_errors,
     events_lost,
     time_wait_sockets,
+    time_wait_destination_sockets,
     port_utilization,
     port_warnings,
     http_requests,

@@ -8,11 +8,16 @@
 
 namespace connscope {
 
+enum class TimeWaitHolder { client, server };
+
 struct AddressCount {
     std::string address;  // "*" for the entry that sums the ones past --max-peers
     uint16_t port = 0;    // 0 where the grouping has no port
     uint64_t count = 0;
+    std::optional<TimeWaitHolder> holder;  // timewait by_destination only
 };
+
+const char* time_wait_holder_name(TimeWaitHolder holder);
 
 struct TimeWaitRecord {
     uint64_t ts_ns = 0;

@@ -29,8 +29,12 @@ std::string timewait_text(const TimeWaitRecord& r)
         "── TIME_WAIT in netns {}: {} ({} client side, {} server side), entering {:.1f}/s "
         "(closed first: {} client, {} server) ──\n",
         r.netns, r.total, r.client_side, r.server_side, r.entering_per_s, r.entered_client, r.entered_server);
-    for (const AddressCount& d : r.by_destination)
-        text += fmt::format("  to {:<40} {:>8}\n", host_port(d.address, d.port), d.count);
+    for (const AddressCount& d : r.by_destination) {
+        if (d.holder == TimeWaitHolder::server)
+            text += fmt::format("  from {:<38} {:>8}\n", d.address, d.count);
+        else
+            text += fmt::format("  to {:<40} {:>8}\n", host_port(d.address, d.port), d.count);
+    }
     return text;
 }
 

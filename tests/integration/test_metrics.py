@@ -5,6 +5,7 @@ stall, an idle-close race, CLOSE_WAIT) run in a namespace, followed by source-po
 (test_ports' client closing first, fast, in a narrowed ip_local_port_range: port warnings,
 EADDRNOTAVAIL); then every panel query of every generated dashboard is evaluated through
 Prometheus's HTTP API, and the scraped values are checked against the run's own summary record."""
+import collections
 import glob
 import json
 import math
@@ -77,7 +78,8 @@ class MetricsEndToEndTest(unittest.TestCase):
                 ns.sysctl("net.ipv4.ip_local_port_range", f"{RANGE[0]} {RANGE[1]}")
                 ns.run("python3", PORT_PEER, "client_first", "9400", capture_output=True, text=True, timeout=60)
                 cls.exposition = cls.wait_for_quiet(cls.metrics_url)
-                cls.ss_time_wait = len(time_wait_sockets(ns))
+                cls.ss_time_wait_sockets = time_wait_sockets(ns)
+                cls.ss_time_wait = len(cls.ss_time_wait_sockets)
                 cls.netns = os.stat(ns.path).st_ino
                 cls.scraped = cls.wait_for_scrape_of(prom, cls.exposition)
                 cls.panels = cls.evaluate_panels(prom)
@@ -127,7 +129,8 @@ class MetricsEndToEndTest(unittest.TestCase):
                     "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
                     "connscope_connect_errors_total", "connscope_connections_closed_total",
                     "connscope_events_lost_total", "connscope_connections_open", "connscope_http_requests_total",
-                    "connscope_delayed_acks_total", "connscope_findings_total", "connscope_listen_drops_total")}
+                    "connscope_delayed_acks_total", "connscope_findings_total", "connscope_listen_drops_total",
+                    "connscope_time_wait_destination_sockets")}
             time.sleep(0.2)
         raise RuntimeError(f"prometheus never scraped {expected}")
 
@@ -248,6 +251,23 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertEqual(set(time_wait), {f'{{{netns},holder="client"}}', f'{{{netns},holder="server"}}'})
         self.assertGreaterEqual(self.ss_time_wait, RANGE[1] - RANGE[0] + 1)
         self.assertEqual(sum(time_wait.values()), self.ss_time_wait)
+        # Client-held TIME_WAIT per destination, as Prometheus has it, against ss: a socket is the
+        # client's when its local port is ephemeral (the default range holds RANGE) and its peer's not.
+        ephemeral = range(32768, 61000)
+        ss_client_held = collections.Counter(
+            peer for local, peer in self.ss_time_wait_sockets
+            if int(local.rsplit(":", 1)[1]) in ephemeral and int(peer.rsplit(":", 1)[1]) not in ephemeral)
+        self.assertGreaterEqual(ss_client_held["127.0.0.1:9400"], RANGE[1] - RANGE[0] + 1)
+        per_destination = {m["peer"]: v for m, v in self.scraped["connscope_time_wait_destination_sockets"]
+                           if m["netns"] == str(self.netns)}
+        labelled = set(per_destination) - {"other"}
+        self.assertEqual({peer: per_destination[peer] for peer in labelled},
+                         {peer: ss_client_held[peer] for peer in labelled})
+        # The exhausting client's destination came after --max-peers others: it is folded into other.
+        self.assertNotIn("127.0.0.1:9400", labelled)
+        self.assertEqual(per_destination.get("other"),
+                         sum(n for peer, n in ss_client_held.items() if peer not in labelled))
+        self.assertEqual(sum(per_destination.values()), time_wait[f'{{{netns},holder="client"}}'])
         # The client took every port of the range toward one destination, and was warned.
         utilization = exposition_values(self.exposition, "connscope_port_utilization_ratio")
         self.assertEqual(max(utilization.values()), 1.0, utilization)

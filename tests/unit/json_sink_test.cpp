@@ -113,7 +113,7 @@ ConnectErrorRecord sample_connect_error()
 
 TimeWaitRecord sample_timewait()
 {
-    return TimeWaitRecord{1'700'000'000'000'000'002, 4026531840, 3, 2, 1, {{"10.0.0.9", 443, 3}}, {{"10.0.0.2", 0, 3}},
+    return TimeWaitRecord{1'700'000'000'000'000'002, 4026531840, 3, 2, 1, {{"10.0.0.9", 443, 3, TimeWaitHolder::client}}, {{"10.0.0.2", 0, 3}},
                           1.5, 2, 1};
 }
 

@@ -219,6 +219,32 @@ TEST_CASE("MetricsRegistry: kernel totals become counters", "[metrics]")
     CHECK(samples(text, "connscope_events_lost_total").at("") == 4);
 }
 
+TEST_CASE("MetricsRegistry: client-held TIME_WAIT per destination, bounded and replaced per namespace", "[metrics]")
+{
+    MetricsRegistry registry({2, 10}, "v");
+    TimeWaitRecord timewait;
+    timewait.netns = 7;
+    // Three destinations past a bound of two peers: the third and the record's "*" fold into other;
+    // server-held entries are left to connscope_time_wait_sockets.
+    timewait.by_destination = {{"10.0.0.1", 80, 30, TimeWaitHolder::client},
+                               {"::1", 443, 20, TimeWaitHolder::client},
+                               {"10.0.0.9", 0, 15, TimeWaitHolder::server},
+                               {"10.0.0.3", 80, 5, TimeWaitHolder::client},
+                               {"*", 0, 4, TimeWaitHolder::client},
+                               {"*", 0, 3, TimeWaitHolder::server}};
+    registry.observe(timewait);
+    CHECK(samples(registry.exposition(), "connscope_time_wait_destination_sockets") ==
+          std::map<std::string, double>{{R"({netns="7",peer="10.0.0.1:80"})", 30},
+                                        {R"({netns="7",peer="[::1]:443"})", 20},
+                                        {R"({netns="7",peer="other"})", 9}});
+
+    // The next record of the namespace replaces the last: a destination it leaves out holds none.
+    timewait.by_destination = {{"10.0.0.1", 80, 2, TimeWaitHolder::client}};
+    registry.observe(timewait);
+    CHECK(samples(registry.exposition(), "connscope_time_wait_destination_sockets") ==
+          std::map<std::string, double>{{R"({netns="7",peer="10.0.0.1:80"})", 2}});
+}
+
 TEST_CASE("MetricsRegistry: timewait and ports records become gauges, port warnings a counter", "[metrics]")
 {
     MetricsRegistry registry({2, 10}, "v");

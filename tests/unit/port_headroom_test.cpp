@@ -177,8 +177,15 @@ TEST_CASE("timewait: totals, sides and the top destinations", "[ports]")
     CHECK((r.entered_client == 3 && r.entered_server == 1 && r.entering_per_s == Approx(2.0)));
     REQUIRE(r.by_destination.size() == 2);
     CHECK((r.by_destination[0].address == "127.0.0.1" && r.by_destination[0].port == 80 &&
-           r.by_destination[0].count == 4));
-    CHECK((r.by_destination[1].address == "*" && r.by_destination[1].count == 2));
+           r.by_destination[0].count == 4 && r.by_destination[0].holder == TimeWaitHolder::client));
+    CHECK((r.by_destination[1].address == "*" && r.by_destination[1].count == 2 &&
+           r.by_destination[1].holder == TimeWaitHolder::server));
     REQUIRE(r.by_local.size() == 1);
-    CHECK((r.by_local[0].address == "127.0.0.1" && r.by_local[0].count == 6));
+    CHECK((r.by_local[0].address == "127.0.0.1" && r.by_local[0].count == 6 && !r.by_local[0].holder));
+
+    // Server-held TIME_WAIT is grouped by the client's address only: its ports are ephemeral.
+    const TimeWaitRecord all = timewait_record(s, unix_t0, {}, 2.0, 10);
+    REQUIRE(all.by_destination.size() == 2);
+    CHECK((all.by_destination[1].address == "127.0.0.3" && all.by_destination[1].port == 0 &&
+           all.by_destination[1].count == 2 && all.by_destination[1].holder == TimeWaitHolder::server));
 }
