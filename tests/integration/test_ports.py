@@ -69,6 +69,9 @@ class Scenario:
             with Connscope(*scope, "--max-peers", "100") as cs:
                 self.at_start = time_wait_sockets(ns)
                 out = ns.run(*args, capture_output=True, text=True, timeout=120).stdout
+                made = {c["lport"] for c in json.loads(out)["made"]}
+                cs.wait_for(lambda records: made <= {r["lport"] for r in records
+                                                     if r["type"] == "conn" and r["role"] == "client"})
                 time.sleep(0.5)  # quiescent: every connection closed
                 self.ss = time_wait_sockets(ns)
             self.ss_after = time_wait_sockets(ns)

@@ -50,6 +50,18 @@ class Connscope:
         self.out.close()
         self.err.close()
 
+    def wait_for(self, condition, timeout=20):
+        """Waits until condition(records written so far) holds; records are written with a
+        grace after each close, so a fixed sleep is not enough on a loaded machine."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.out.name) as f:
+                records = [json.loads(line) for line in f if line.endswith("\n")]
+            if condition(records):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"connscope's records did not reach the expected state within {timeout} s")
+
     def _stderr(self):
         with open(self.err.name) as f:
             return f.read()
