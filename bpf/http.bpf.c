@@ -276,6 +276,8 @@ static __always_inline int handle_exit(long ret, bool btf)
 	e->sendfile = args->kind == BUFFER_NONE;
 	e->seq_end = args->direction == HTTP_SENT ? BPF_CORE_READ((struct tcp_sock *)sk, write_seq)
 						   : BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
+	e->snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
+	e->snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	e->captured = 0;
 	e->tail_len = 0;
 	if (args->kind != BUFFER_NONE) {
