@@ -96,11 +96,13 @@ class HttpTest(unittest.TestCase):
         # and the 204 after it in one write, the server side loses framing and gives the
         # connection up after the chunked transaction. Anything else must match exactly.
         after_chunked = [t["status"] for t in transfers].index(204)
+        framed = len(servers_side)  # transactions whose server-side byte counts are exact
         if len(servers_side) == after_chunked:
             transfers, clients = transfers[:after_chunked], clients[:after_chunked]
+            framed = after_chunked - 1  # the chunked one is where the framing was lost
         self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
         self.assertEqual([s["comm"] for s in servers_side], ["nginx"] * len(transfers))
-        self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
+        self.assertEqual([s["resp_bytes"] for s in servers_side[:framed]], [c["resp_bytes"] for c in clients[:framed]])
         self.assertEqual({s["cookie"] for s in servers_side} & {c["cookie"] for c in clients}, set())
         # The proxied requests: nginx as a client of python, python as its server.
         upstream_clients = by_role(http, "client", PYTHON_PORT)
