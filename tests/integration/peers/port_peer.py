@@ -68,6 +68,9 @@ while len(made) < max_connections and len(failures) <= extra_attempts_after_fail
     if mode == "server_first":
         s.recv(1)  # EOF: the server closed first
     s.close()
+    # Back-to-back closes let a port come round again before its TIME_WAIT socket is in the
+    # table: give each close its moment, so the pool holds exactly the range.
+    time.sleep(0.002)
 
 time.sleep(0.3)  # the last FINs and ACKs settle
 print(json.dumps({"made": made, "failures": failures}), flush=True)
