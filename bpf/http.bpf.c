@@ -171,6 +171,7 @@ static __always_inline __u32 copy_segment(struct http_scratch *s, const __u8 *ba
 					  __u64 seen, __u64 total, __u32 prefix)
 {
 	struct http_data_event *e = &s->e;
+	__u64 tail_start = total - e->tail_len;
 	__u32 copied = 0;
 
 	if (seen < prefix) {
@@ -181,10 +182,12 @@ static __always_inline __u32 copy_segment(struct http_scratch *s, const __u8 *ba
 			return 0;
 		copied = n;
 	}
-	/* The tail is taken only from the segment that holds all of it. */
-	if (e->tail_len && seen + len == total && total - e->tail_len >= seen) {
-		if (bpf_probe_read_user(e->tail, e->tail_len & (HTTP_TAIL_LEN * 2 - 1),
-					base + (total - e->tail_len - seen)))
+	/* The tail may span segments: nginx ends each chunk with a 2-byte CRLF buffer. */
+	if (e->tail_len && seen + len > tail_start) {
+		__u64 from = seen > tail_start ? seen : tail_start;
+
+		if (bpf_probe_read_user(e->tail + ((from - tail_start) & (HTTP_TAIL_LEN - 1)),
+					(seen + len - from) & (HTTP_TAIL_LEN * 2 - 1), base + (from - seen)))
 			e->tail_len = 0;
 	}
 	return copied;
@@ -214,7 +217,7 @@ static long iov_step(__u64 index, struct iov_walk *walk)
 	if (walk->seen < walk->prefix && walk->copied != walk->seen)
 		return 1; /* a segment failed to copy: what follows would not be contiguous */
 	/* Only the segments holding the prefix or the tail are read. */
-	if (walk->seen < walk->prefix || walk->seen + len == walk->total)
+	if (walk->seen < walk->prefix || walk->seen + len > walk->total - walk->s->e.tail_len)
 		walk->copied += copy_segment(walk->s, segment.iov_base, len, walk->seen, walk->total,
 					     walk->prefix);
 	walk->seen += len;

@@ -92,17 +92,10 @@ class HttpTest(unittest.TestCase):
         self.assertGreater(clients[1]["resp_bytes"], 200_000)
         # nginx's side of the same transactions (the file went out with sendfile).
         servers_side = by_role(http, "server", NGINX_PORT)
-        # Known bug (issue 3 stays open): when nginx writes the proxied chunked response's end
-        # and the 204 after it in one write, the server side loses framing and gives the
-        # connection up after the chunked transaction. Anything else must match exactly.
-        after_chunked = [t["status"] for t in transfers].index(204)
-        framed = len(servers_side)  # transactions whose server-side byte counts are exact
-        if len(servers_side) == after_chunked:
-            transfers, clients = transfers[:after_chunked], clients[:after_chunked]
-            framed = after_chunked - 1  # the chunked one is where the framing was lost
         self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
-        self.assertEqual([s["comm"] for s in servers_side], ["nginx"] * len(transfers))
-        self.assertEqual([s["resp_bytes"] for s in servers_side[:framed]], [c["resp_bytes"] for c in clients[:framed]])
+        self.assertEqual([s["comm"] for s in servers_side], ["nginx"] * len(urls))
+        self.assertEqual([s["end"] for s in servers_side], ["complete"] * len(urls))
+        self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
         self.assertEqual({s["cookie"] for s in servers_side} & {c["cookie"] for c in clients}, set())
         # The proxied requests: nginx as a client of python, python as its server.
         upstream_clients = by_role(http, "client", PYTHON_PORT)
@@ -137,7 +130,9 @@ class HttpTest(unittest.TestCase):
             with self.subTest(version=version), NetNs("http-py") as ns:
                 servers = Servers(ns, python_version=version)
                 try:
-                    paths = ["size/100", "delay/100", "status/404", "size/70000"] + (["chunked/5000"] if version == "1.1" else [])
+                    paths = ["size/100", "delay/100", "status/404", "size/70000"]
+                    if version == "1.1":
+                        paths += ["chunked/5000", "chunked-iov/5000", "size/10"]
                     with Connscope("--netns", ns.path) as cs:
                         transfers = curl(ns, *[f"http://127.0.0.1:{PYTHON_PORT}/{p}" for p in paths])
                 finally:
@@ -149,6 +144,9 @@ class HttpTest(unittest.TestCase):
                 servers_side = by_role(http, "server", PYTHON_PORT)
                 self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
                 self.assertTrue(all(s["comm"] == "python3" for s in servers_side))
+                # Each side framed every response: nothing cut short, the same bytes on both.
+                self.assertEqual([s["end"] for s in servers_side], ["complete"] * len(paths))
+                self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
 
     def test_expect_100_continue(self):
         with NetNs("http-100") as ns:

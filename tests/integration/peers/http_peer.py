@@ -4,6 +4,7 @@
 
 GET/HEAD /size/N    N bytes with Content-Length
 GET /chunked/N      N bytes in 1000-byte chunks (HTTP/1.1 only)
+GET /chunked-iov/N  the same, each chunk one sendmsg() of three buffers: size line, data, CRLF
 GET /status/CODE    an empty response with that status
 GET /delay/MS       a short response after MS milliseconds
 POST /anything      reads the body (answering Expect: 100-continue), then a 200 echoing its size
@@ -42,12 +43,16 @@ class Handler(BaseHTTPRequestHandler):
             value = 10
         body = b"x" * value
         self.send_response(200)
-        if kind == "chunked":
+        if kind.startswith("chunked"):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for start in range(0, len(body), 1000):
-                piece = body[start:start + 1000]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                piece = bytes(range(97, 123)) * 40
+                piece = piece[start % 26:][:min(1000, len(body) - start)]
+                if kind == "chunked-iov":  # the chunk's last bytes span two buffers, as nginx writes them
+                    self.connection.sendmsg([b"%x\r\n" % len(piece), piece, b"\r\n"])
+                else:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
             return
         self.send_header("Content-Length", str(len(body)))
