@@ -13,6 +13,7 @@ namespace
 constexpr uint64_t ns_per_us = 1000;
 // Retransmits remembered per connection to place them in transactions; older ones are dropped.
 constexpr size_t retransmits_kept = 256;
+constexpr size_t tcp_counts_kept = 256;
 
 const char* protocol_name(Protocol p)
 {
@@ -38,7 +39,7 @@ uint64_t elapsed_us(uint64_t from_ns, uint64_t to_ns)
 
 } // namespace
 
-void HttpTable::apply(const http_data_event& e)
+void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>& tcp)
 {
     auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
     Connection& conn = it->second;
@@ -47,6 +48,8 @@ void HttpTable::apply(const http_data_event& e)
         conn.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
         conn.sock_ino = e.sock_ino;
     }
+    if (tcp)
+        log_tcp(conn, *tcp);
     if (conn.pid != e.owner.pid || inserted) {
         conn.pid = e.owner.pid;
         conn.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
@@ -86,6 +89,33 @@ void HttpTable::on_retransmit(const retransmit_event& e)
         log.pop_front();
 }
 
+void HttpTable::on_tcp_counters(uint64_t cookie, const TcpCounters& tcp)
+{
+    auto it = connections_.find(cookie);
+    if (it != connections_.end())
+        log_tcp(it->second, tcp);
+}
+
+void HttpTable::log_tcp(Connection& conn, const TcpCounters& tcp)
+{
+    const TcpCounters& latest = conn.tcp_log.empty() ? conn.tcp_before_log : conn.tcp_log.back();
+    if (tcp.last_event_ns == latest.last_event_ns)
+        return;
+    conn.tcp_log.push_back(tcp);
+    if (conn.tcp_log.size() > tcp_counts_kept) {
+        conn.tcp_before_log = conn.tcp_log.front();
+        conn.tcp_log.pop_front();
+    }
+}
+
+const TcpCounters& HttpTable::tcp_before(const Connection& conn, uint64_t ns)
+{
+    for (auto it = conn.tcp_log.rbegin(); it != conn.tcp_log.rend(); ++it)
+        if (it->last_event_ns < ns)
+            return *it;
+    return conn.tcp_before_log;
+}
+
 HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
                                   uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
 {
@@ -116,6 +146,17 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     for (const auto& [ts, segs] : conn.retransmits)
         if (ts >= tx.request_start_ns && ts < window_end_ns)
             r.retransmits += segs;
+    const TcpCounters& at_start = tcp_before(conn, tx.request_start_ns);
+    const TcpCounters& at_end = tcp_before(conn, window_end_ns);
+    r.delayed_acks = at_end.delayed_acks - at_start.delayed_acks;
+    r.stalls = at_end.stalls - at_start.stalls;
+    r.stall_us = at_end.stall_us - at_start.stall_us;
+    r.idle_restart = at_end.idle_restarts != at_start.idle_restarts;
+    if (tx.response_start_ns && (r.new_connection || r.seq > 1)) {
+        Mean& ttfb = r.new_connection ? ttfb_new_ : ttfb_reused_;
+        ttfb.sum += r.ttfb_us;
+        ++ttfb.count;
+    }
     r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
     ++transactions_;
     ++status_classes_[status_class_name(tx.status)];
@@ -139,8 +180,11 @@ void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> 
             break;
         }
         uint64_t window_end = last ? until_ns : order[i + 1].request_start_ns;
-        if (!window_end) // a client's exchange is over when it has read the response's last byte
-            window_end = order[i].response_end_ns ? order[i].response_end_ns + 1 : UINT64_MAX;
+        // A client's exchange is over when it has read the response's last byte.
+        if (conn.stream.client() && order[i].response_end_ns)
+            window_end = order[i].response_end_ns + 1;
+        else if (!window_end)
+            window_end = UINT64_MAX;
         out.push_back(make_record(cookie, conn, order[i], window_end, view, close));
     }
 }

@@ -27,7 +27,11 @@ class HttpTable
     {
     }
 
-    void apply(const http_data_event& e);
+    // tcp: the connection's detector counts when the event arrived, if it is tracked.
+    void apply(const http_data_event& e, const std::optional<TcpCounters>& tcp = std::nullopt);
+    // The connection's detector counts after an event that may have changed them: what places
+    // delayed ACKs, stalls and idle restarts in transactions.
+    void on_tcp_counters(uint64_t cookie, const TcpCounters& tcp);
     // A retransmit counts for the transactions of its connection in flight at the time.
     void on_retransmit(const retransmit_event& e);
 
@@ -43,6 +47,10 @@ class HttpTable
 
     uint64_t transactions() const { return transactions_; }
     const std::map<std::string, uint64_t>& status_classes() const { return status_classes_; }
+    // Mean ttfb of answered transactions on new connections and on reused ones (seq > 1): the
+    // cold-start cost. 0 when there were none.
+    uint64_t ttfb_us_new_mean() const { return ttfb_new_.mean(); }
+    uint64_t ttfb_us_reused_mean() const { return ttfb_reused_.mean(); }
 
   private:
     struct Connection {
@@ -61,7 +69,20 @@ class HttpTable
         // response may still be retransmitted after the application's last write returned.
         std::optional<Transaction> held;
         std::deque<std::pair<uint64_t, uint32_t>> retransmits; // (ts, segments), recent ones
+        // Detector counts at each change (stamped by last_event_ns), recent ones; before_log:
+        // the latest dropped from the log.
+        std::deque<TcpCounters> tcp_log;
+        TcpCounters tcp_before_log;
     };
+    struct Mean {
+        uint64_t sum = 0;
+        uint64_t count = 0;
+        uint64_t mean() const { return count ? sum / count : 0; }
+    };
+
+    static void log_tcp(Connection& conn, const TcpCounters& tcp);
+    // The counts as they were just before ns.
+    static const TcpCounters& tcp_before(const Connection& conn, uint64_t ns);
 
     HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
                            std::optional<ConnView> view, CloseKind close);
@@ -77,6 +98,8 @@ class HttpTable
     std::vector<uint32_t> stopped_inodes_;
     uint64_t transactions_ = 0;
     std::map<std::string, uint64_t> status_classes_;
+    Mean ttfb_new_;
+    Mean ttfb_reused_;
 };
 
 } // namespace connscope

@@ -314,6 +314,10 @@ std::string http_line(const HttpRecord& r)
         .boolean("truncated", r.truncated)
         .text("end", end_name(r))
         .number("retransmits", r.retransmits)
+        .number("delayed_acks", r.delayed_acks)
+        .number("stalls", r.stalls)
+        .number("stall_us", r.stall_us)
+        .boolean("idle_restart", r.idle_restart)
         .finish();
 }
 
@@ -387,6 +391,8 @@ json summary_json(const SummaryRecord& s)
         {"events_lost", t.events_lost},
         {"http_transactions", s.http_transactions},
         {"http_status", status_classes},
+        {"http_ttfb_us_new_mean", s.http_ttfb_us_new_mean},
+        {"http_ttfb_us_reused_mean", s.http_ttfb_us_reused_mean},
         {"fast_retransmits", t.fast_retransmits},
         {"slow_start_retransmits", t.slow_start_retransmits},
         {"timeouts", t.timeouts},

@@ -145,6 +145,11 @@ struct HttpRecord {
     TransactionEnd end = TransactionEnd::complete;
     CloseKind close = CloseKind::local_fin;  // how the connection ended, for connection_closed
     uint32_t retransmits = 0;
+    // The detectors' counts over the same window as retransmits.
+    uint32_t delayed_acks = 0;
+    uint32_t stalls = 0;
+    uint64_t stall_us = 0;
+    bool idle_restart = false;  // the congestion window restarted from idle (slow start again)
 };
 
 using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord,
@@ -188,6 +193,8 @@ struct SummaryRecord {
     uint64_t connections_closed = 0; // conn records emitted
     uint64_t http_transactions = 0;  // http records emitted
     std::map<std::string, uint64_t> http_status_classes;  // "2xx" → count; "none" for status 0
+    uint64_t http_ttfb_us_new_mean = 0;     // answered transactions on new connections
+    uint64_t http_ttfb_us_reused_mean = 0;  // and on reused ones
 };
 
 }  // namespace connscope

@@ -88,9 +88,12 @@ int run_command(const RunOptions& options)
     HttpTable http(options.http.keep_query, realtime_offset);
     RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
         if (auto data = decode_http_event(bytes)) {
-            http.apply(*data);
+            http.apply(*data, table.tcp_counters(data->hdr.cookie));
         } else if (auto event = decode_event(bytes)) {
             table.apply(*event);
+            const uint64_t cookie = std::visit([](const auto& e) { return e.hdr.cookie; }, *event);
+            if (const auto tcp = table.tcp_counters(cookie))
+                http.on_tcp_counters(cookie, *tcp);
             if (const auto* retransmit = std::get_if<retransmit_event>(&*event))
                 http.on_retransmit(*retransmit);
             for (Record& warning : ports.on_event(*event))
@@ -145,7 +148,8 @@ int run_command(const RunOptions& options)
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
         return SummaryRecord{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
                              probes.read_totals(), table.open_connections(), connections_closed,
-                             http.transactions(), http.status_classes()};
+                             http.transactions(), http.status_classes(),
+                             http.ttfb_us_new_mean(), http.ttfb_us_reused_mean()};
     };
     // What every --interval and the exit report: state now, then the totals.
     auto report = [&](uint64_t now, const std::vector<listen_record>& listening, bool final) {

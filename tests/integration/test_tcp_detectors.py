@@ -13,6 +13,7 @@ from harness.connscope import Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "tcp_peer.py")
+HTTP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "http_wwr_peer.py")
 REQUESTS = 10
 # Linux's minimum delayed-ACK timeout is 40 ms; under load the timer and the wake-up run late.
 STALL_MIN_US = 35_000
@@ -135,6 +136,68 @@ class NoDelayTest(unittest.TestCase):
 
     def test_delayed_acks_equal_the_kernel_counter(self):
         self.assertEqual(self.cs.summary["delayed_acks"], self.kernel["TcpExtDelayedACKs"])
+
+
+def http_write_write_read(nodelay):
+    """(connscope, the client's report) for HTTP requests whose head goes out in two writes."""
+    with NetNs("http-wwr") as ns:
+        with Connscope("--netns", ns.path) as cs:
+            out = ns.run("python3", HTTP_PEER, "8097", str(REQUESTS), "1" if nodelay else "0",
+                         capture_output=True, text=True, timeout=60).stdout
+    return cs, json.loads(out)
+
+
+class HttpStallsTest(unittest.TestCase):
+    """Stalls land in the http record of the transaction they held up."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        cls.runs = {nodelay: http_write_write_read(nodelay) for nodelay in (False, True)}
+
+    def transactions(self, nodelay, role):
+        cs, _ = self.runs[nodelay]
+        self.assertEqual(cs.returncode, 0, cs.stderr)
+        http = [h for h in cs.of_type("http") if h["role"] == role and 8097 in (h["lport"], h["rport"])]
+        self.assertEqual(len(http), REQUESTS, role)
+        return http
+
+    def test_nagle_stalls_are_in_the_transactions_they_slowed(self):
+        cs, peer = self.runs[False]
+        for role, side in (("client", "sender"), ("server", "receiver")):
+            http = self.transactions(False, role)
+            stalls = [s for s in cs.of_type("stall") if s["side"] == side]
+            self.assertGreaterEqual(len(stalls), REQUESTS // 2, role)
+            # Every stall of the connection held up a request head: each is in one transaction.
+            self.assertEqual(sum(h["stalls"] for h in http), len(stalls), role)
+            self.assertEqual(sum(h["stall_us"] for h in http), sum(s["stall_us"] for s in stalls), role)
+            for h, latency_us in zip(http, peer["latencies_us"]):
+                self.assertLessEqual(h["stalls"], 1, h)
+                if h["stalls"]:
+                    self.assertGreaterEqual(h["stall_us"], STALL_MIN_US, h)
+                    self.assertLessEqual(h["stall_us"], STALL_MAX_US, h)
+                    # The client's own clock saw the request wait as long.
+                    self.assertGreaterEqual(latency_us, h["stall_us"] * 0.9, (h, latency_us))
+        # The server's delayed ACKs are the ones that released the held parts.
+        self.assertEqual(sum(h["delayed_acks"] for h in self.transactions(False, "server")),
+                         sum(h["stalls"] for h in self.transactions(False, "server")))
+
+    def test_summary_compares_new_and_reused_connections(self):
+        cs, _ = self.runs[False]
+        http = cs.of_type("http")
+        new = [h["ttfb_us"] for h in http if h["new_connection"]]
+        reused = [h["ttfb_us"] for h in http if h["seq"] > 1]
+        self.assertEqual(len(new), 2)
+        self.assertEqual(cs.summary["http_ttfb_us_new_mean"], sum(new) // len(new))
+        self.assertEqual(cs.summary["http_ttfb_us_reused_mean"], sum(reused) // len(reused))
+        # Here the reused connection is the slow one: its requests wait for delayed ACKs.
+        self.assertGreater(cs.summary["http_ttfb_us_reused_mean"], cs.summary["http_ttfb_us_new_mean"])
+
+    def test_no_stalls_with_nodelay(self):
+        for role in ("client", "server"):
+            for h in self.transactions(True, role):
+                self.assertEqual((h["stalls"], h["stall_us"]), (0, 0), h)
+                self.assertIs(h["idle_restart"], False, h)
 
 
 class RetransmitKindsTest(unittest.TestCase):

@@ -198,3 +198,89 @@ TEST_CASE("data lost from the ring buffer is skipped as not captured", "[http_ta
     CHECK(http.take_finished(conns).empty());
     CHECK(http.take_stopped_inodes() == std::vector<uint32_t>{777});
 }
+
+namespace
+{
+
+// The client connection's detector counts after a change at ts_ns.
+TcpCounters counts(uint64_t ts_ns, uint32_t delayed_acks, uint32_t stalls, uint64_t stall_us, uint32_t idle_restarts)
+{
+    TcpCounters c;
+    c.delayed_acks = delayed_acks;
+    c.stalls = stalls;
+    c.stall_us = stall_us;
+    c.idle_restarts = idle_restarts;
+    c.last_event_ns = ts_ns;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("delayed ACKs, stalls and idle restarts count in the transaction they hit, not a neighbour",
+          "[http_table]")
+{
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+
+    // A stall before the first request was already counted when its first byte was seen.
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request), counts(t0 + 500 * us, 1, 1, 7000, 0));
+    http.on_tcp_counters(client.cookie, counts(t0 + 1 * ms + 2 * us, 1, 1, 7000, 1));
+    http.on_tcp_counters(client.cookie, counts(t0 + 1 * ms + 40 * ms, 2, 1, 7000, 1));
+    http.on_tcp_counters(client.cookie, counts(t0 + 1 * ms + 41 * ms, 2, 2, 47000, 1));
+    http.apply(data(t0 + 50 * ms, HTTP_RECEIVED, response));
+    // Between the first response's end and the second request: in neither.
+    http.on_tcp_counters(client.cookie, counts(t0 + 60 * ms, 3, 3, 87000, 1));
+    http.apply(data(t0 + 100 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 101 * ms, HTTP_RECEIVED, response));
+    const auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].delayed_acks == 1);
+    CHECK(records[0].stalls == 1);
+    CHECK(records[0].stall_us == 40000);
+    CHECK(records[0].idle_restart);
+    CHECK(records[1].delayed_acks == 0);
+    CHECK(records[1].stalls == 0);
+    CHECK(records[1].stall_us == 0);
+    CHECK_FALSE(records[1].idle_restart);
+}
+
+TEST_CASE("a server's transaction counts stalls until the next request begins", "[http_table]")
+{
+    ConnTable conns;
+    HttpTable http(false, 0);
+    http.apply(data(t0, HTTP_RECEIVED, request), counts(0, 0, 0, 0, 0));
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, response));
+    http.on_tcp_counters(client.cookie, counts(t0 + 45 * ms, 1, 1, 40000, 0));
+    // A request arriving as two writes held by Nagle stalls inside the transaction it starts.
+    http.apply(data(t0 + 100 * ms, HTTP_RECEIVED, request.substr(0, 10)));
+    http.on_tcp_counters(client.cookie, counts(t0 + 140 * ms, 2, 2, 80000, 0));
+    http.apply(data(t0 + 140 * ms, HTTP_RECEIVED, request.substr(10)));
+    http.apply(data(t0 + 141 * ms, HTTP_SENT, response));
+    const auto records = http_records(http.take_all_finished(conns));
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].role == Role::server);
+    CHECK(records[0].stalls == 1);
+    CHECK(records[0].stall_us == 40000);
+    CHECK(records[1].stalls == 1);
+    CHECK(records[1].stall_us == 40000);
+}
+
+TEST_CASE("time to first byte is averaged apart for new and reused connections", "[http_table]")
+{
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+    CHECK(http.ttfb_us_new_mean() == 0);
+    CHECK(http.ttfb_us_reused_mean() == 0);
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 9 * ms, HTTP_RECEIVED, response));
+    http.apply(data(t0 + 10 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 12 * ms, HTTP_RECEIVED, response));
+    http.apply(data(t0 + 20 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 24 * ms, HTTP_RECEIVED, response));
+    const auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].new_connection);
+    CHECK(http.ttfb_us_new_mean() == records[0].ttfb_us);
+    CHECK(http.ttfb_us_reused_mean() == (records[1].ttfb_us + records[2].ttfb_us) / 2);
+    CHECK(http.ttfb_us_new_mean() > http.ttfb_us_reused_mean());
+}
