@@ -51,6 +51,9 @@ struct http_args {
 	__u32 kind; /* enum buffer_kind */
 	__u32 direction; /* enum http_direction */
 	__u32 sock_ino;
+	/* The window at entry: a send's data may be acknowledged (on loopback) before it returns. */
+	__u32 snd_cwnd;
+	__u32 snd_ssthresh;
 };
 
 struct {
@@ -145,6 +148,8 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id)
 	}
 	args.sk = (__u64)sk;
 	args.enter_ns = bpf_ktime_get_ns();
+	args.snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
+	args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	args.buffer = PT_REGS_PARM2_CORE(regs);
 	args.kind = BUFFER_PLAIN;
 	if (id == NR_READV || id == NR_WRITEV) {
@@ -279,6 +284,10 @@ static __always_inline int handle_exit(long ret, bool btf)
 	e->sendfile = args->kind == BUFFER_NONE;
 	e->seq_end = args->direction == HTTP_SENT ? BPF_CORE_READ((struct tcp_sock *)sk, write_seq)
 						   : BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
+	e->snd_cwnd = args->direction == HTTP_SENT ? args->snd_cwnd
+						   : BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
+	e->snd_ssthresh = args->direction == HTTP_SENT ? args->snd_ssthresh
+						       : BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	e->captured = 0;
 	e->tail_len = 0;
 	if (args->kind != BUFFER_NONE) {

@@ -34,6 +34,10 @@ struct http_data_event {
 	/* The TCP sequence number just past this data (write_seq after a send, copied_seq after
 	 * a receive): a jump from the previous event's says events were lost in between. */
 	__u32 seq_end;
+	/* The socket's congestion window (segments) and slow-start threshold (TCP_INFINITE_SSTHRESH
+	 * until the first loss) when the data's first byte moved: a send's entry, a receive's exit. */
+	__u32 snd_cwnd;
+	__u32 snd_ssthresh;
 	__u8 tail[HTTP_TAIL_LEN];
 	__u8 data[HTTP_CAPTURE_MAX];
 };

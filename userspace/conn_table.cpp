@@ -24,15 +24,14 @@ Endpoint endpoint(uint16_t family, const uint8_t (&address)[16], uint16_t port)
 
 std::string comm_text(const owner& o) { return std::string(o.comm, strnlen(o.comm, sizeof(o.comm))); }
 
-// The kernel's TCP_INFINITE_SSTHRESH: no loss yet, still in the first slow start.
-constexpr uint32_t infinite_ssthresh = 0x7fffffff;
-
-std::optional<uint32_t> ssthresh(const tcp_counters& c)
-{
-    return c.snd_ssthresh >= infinite_ssthresh ? std::nullopt : std::optional<uint32_t>(c.snd_ssthresh);
-}
-
 }  // namespace
+
+std::optional<uint32_t> finite_ssthresh(uint32_t snd_ssthresh)
+{
+    // The kernel's TCP_INFINITE_SSTHRESH: no loss yet, still in the first slow start.
+    constexpr uint32_t infinite_ssthresh = 0x7fffffff;
+    return snd_ssthresh >= infinite_ssthresh ? std::nullopt : std::optional<uint32_t>(snd_ssthresh);
+}
 
 ConnTable::FlowKey ConnTable::flow_key(const flow& f)
 {
@@ -164,7 +163,7 @@ void ConnTable::finish(uint64_t cookie, Connection& conn, const state_event& e)
     conn.sk_err = e.tcp.sk_err;
     r.rtt_us = e.tcp.srtt_us;
     r.cwnd = e.tcp.snd_cwnd;
-    r.ssthresh = ssthresh(e.tcp);
+    r.ssthresh = finite_ssthresh(e.tcp.snd_ssthresh);
     r.bytes_sent = e.tcp.bytes_sent - std::min(e.tcp.bytes_sent, e.tcp.bytes_retrans);
     // The kernel counts the peer's FIN as a received byte; it carries no data.
     const bool fin_received = e.flags & STATE_FLAG_FIN_RECEIVED;

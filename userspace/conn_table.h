@@ -14,6 +14,9 @@
 
 namespace connscope {
 
+// A socket's snd_ssthresh as reported: nothing while infinite (no loss seen yet).
+std::optional<uint32_t> finite_ssthresh(uint32_t snd_ssthresh);
+
 // What other tables need to know of a connection still open.
 struct ConnView {
     bool observed_open = false;

@@ -14,6 +14,7 @@ constexpr uint64_t ns_per_us = 1000;
 // Retransmits remembered per connection to place them in transactions; older ones are dropped.
 constexpr size_t retransmits_kept = 256;
 constexpr size_t tcp_counts_kept = 256;
+constexpr size_t windows_kept = 256;
 
 const char* protocol_name(Protocol p)
 {
@@ -72,6 +73,11 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
         conn.stream.lost(chunk.direction, uint32_t(seq_start - *next_seq), chunk.first_byte_ns, conn.done);
     next_seq = e.seq_end;
     conn.stream.feed(chunk, conn.done);
+    if (chunk.direction == (conn.stream.client() ? DataDirection::sent : DataDirection::received)) {
+        conn.windows.push_back({chunk.first_byte_ns, e.snd_cwnd, e.snd_ssthresh});
+        if (conn.windows.size() > windows_kept)
+            conn.windows.pop_front();
+    }
     if (conn.stream.stopped() && !conn.stop_reported) {
         conn.stop_reported = true;
         stopped_inodes_.push_back(conn.sock_ino);
@@ -116,6 +122,14 @@ const TcpCounters& HttpTable::tcp_before(const Connection& conn, uint64_t ns)
     return conn.tcp_before_log;
 }
 
+HttpTable::Window HttpTable::window_at(const Connection& conn, uint64_t ns)
+{
+    for (auto it = conn.windows.rbegin(); it != conn.windows.rend(); ++it)
+        if (it->first_byte_ns <= ns)
+            return *it;
+    return conn.windows.empty() ? Window{} : conn.windows.front();
+}
+
 HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
                                   uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
 {
@@ -152,6 +166,9 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     r.stalls = at_end.stalls - at_start.stalls;
     r.stall_us = at_end.stall_us - at_start.stall_us;
     r.idle_restart = at_end.idle_restarts != at_start.idle_restarts;
+    const Window window = window_at(conn, tx.request_start_ns);
+    r.cwnd = window.cwnd;
+    r.ssthresh = finite_ssthresh(window.ssthresh);
     if (tx.response_start_ns && (r.new_connection || r.seq > 1)) {
         Mean& ttfb = r.new_connection ? ttfb_new_ : ttfb_reused_;
         ttfb.sum += r.ttfb_us;

@@ -53,6 +53,11 @@ class HttpTable
     uint64_t ttfb_us_reused_mean() const { return ttfb_reused_.mean(); }
 
   private:
+    struct Window {
+        uint64_t first_byte_ns = 0;
+        uint32_t cwnd = 0;
+        uint32_t ssthresh = 0;
+    };
     struct Connection {
         HttpStream stream;
         uint32_t pid = 0;
@@ -73,6 +78,9 @@ class HttpTable
         // the latest dropped from the log.
         std::deque<TcpCounters> tcp_log;
         TcpCounters tcp_before_log;
+        // The socket's window after each request-side data event, recent ones: a transaction
+        // takes the one of the event its request started in.
+        std::deque<Window> windows;
     };
     struct Mean {
         uint64_t sum = 0;
@@ -83,6 +91,8 @@ class HttpTable
     static void log_tcp(Connection& conn, const TcpCounters& tcp);
     // The counts as they were just before ns.
     static const TcpCounters& tcp_before(const Connection& conn, uint64_t ns);
+    // The window of the latest request-side event that began by ns (the oldest kept if none).
+    static Window window_at(const Connection& conn, uint64_t ns);
 
     HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
                            std::optional<ConnView> view, CloseKind close);

@@ -23,6 +23,15 @@ JsonLine& JsonLine::number(std::string_view name, uint64_t value)
     return *this;
 }
 
+JsonLine& JsonLine::number_or_null(std::string_view name, std::optional<uint64_t> value)
+{
+    if (value)
+        return number(name, *value);
+    key(name);
+    out_ += "null";
+    return *this;
+}
+
 JsonLine& JsonLine::boolean(std::string_view name, bool value)
 {
     key(name);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@ class JsonLine
 {
   public:
     JsonLine& number(std::string_view key, uint64_t value);
+    JsonLine& number_or_null(std::string_view key, std::optional<uint64_t> value);
     JsonLine& boolean(std::string_view key, bool value);
     JsonLine& text(std::string_view key, std::string_view value);
     JsonLine& text_or_null(std::string_view key, std::string_view value); // null when empty

@@ -318,6 +318,8 @@ std::string http_line(const HttpRecord& r)
         .number("stalls", r.stalls)
         .number("stall_us", r.stall_us)
         .boolean("idle_restart", r.idle_restart)
+        .number("cwnd", r.cwnd)
+        .number_or_null("ssthresh", r.ssthresh)
         .finish();
 }
 

@@ -150,6 +150,9 @@ struct HttpRecord {
     uint32_t stalls = 0;
     uint64_t stall_us = 0;
     bool idle_restart = false;  // the congestion window restarted from idle (slow start again)
+    // When the transaction started (the request's first bytes): nothing while ssthresh is infinite.
+    uint32_t cwnd = 0;
+    std::optional<uint32_t> ssthresh;
 };
 
 using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, PortsRecord, PortWarningRecord,

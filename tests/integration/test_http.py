@@ -90,6 +90,11 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(sum(t["new"] for t in transfers), 1)
         self.assertEqual(clients[2]["path"], "/dyn")
         self.assertGreater(clients[1]["resp_bytes"], 200_000)
+        # The window when each transaction started: a new connection starts at the kernel's
+        # initial window (TCP_INIT_CWND, 10 segments) with ssthresh still infinite; after the
+        # large response the reused connection's window has not fallen below it.
+        self.assertEqual((clients[0]["cwnd"], clients[0]["ssthresh"]), (10, None))
+        self.assertGreaterEqual(clients[2]["cwnd"], 10)
         # nginx's side of the same transactions (the file went out with sendfile).
         servers_side = by_role(http, "server", NGINX_PORT)
         self.assertEqual([s["status"] for s in servers_side], [t["status"] for t in transfers])
@@ -97,6 +102,8 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([s["end"] for s in servers_side], ["complete"] * len(urls))
         self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
         self.assertEqual({s["cookie"] for s in servers_side} & {c["cookie"] for c in clients}, set())
+        self.assertEqual((servers_side[0]["cwnd"], servers_side[0]["ssthresh"]), (10, None))
+        self.assertGreaterEqual(servers_side[2]["cwnd"], 10)
         # The proxied requests: nginx as a client of python, python as its server.
         upstream_clients = by_role(http, "client", PYTHON_PORT)
         upstream_servers = by_role(http, "server", PYTHON_PORT)

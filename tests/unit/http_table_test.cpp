@@ -284,3 +284,51 @@ TEST_CASE("time to first byte is averaged apart for new and reused connections",
     CHECK(http.ttfb_us_reused_mean() == (records[1].ttfb_us + records[2].ttfb_us) / 2);
     CHECK(http.ttfb_us_new_mean() > http.ttfb_us_reused_mean());
 }
+
+TEST_CASE("a transaction takes cwnd and ssthresh from the event its request started in", "[http_table]")
+{
+    constexpr uint32_t infinite_ssthresh = 0x7fffffff;
+    auto with_window = [](http_data_event e, uint32_t cwnd, uint32_t ssthresh) {
+        e.snd_cwnd = cwnd;
+        e.snd_ssthresh = ssthresh;
+        return e;
+    };
+    const std::string head = request.substr(0, 10);
+    const std::string rest = request.substr(10);
+    ConnTable conns = opened();
+
+    SECTION("client: the request's first write, not its later ones nor the response's reads")
+    {
+        HttpTable http(false, 0);
+        http.apply(with_window(data(t0 + 1 * ms, HTTP_SENT, head), 10, infinite_ssthresh));
+        http.apply(with_window(data(t0 + 2 * ms, HTTP_SENT, rest), 12, 9));
+        http.apply(with_window(data(t0 + 3 * ms, HTTP_RECEIVED, response), 14, 8));
+        http.apply(with_window(data(t0 + 10 * ms, HTTP_SENT, request), 40, 20));
+        http.apply(with_window(data(t0 + 11 * ms, HTTP_RECEIVED, response), 50, 25));
+        const auto records = http_records(http.take_finished(conns));
+        REQUIRE(records.size() == 2);
+        CHECK(records[0].cwnd == 10);
+        CHECK_FALSE(records[0].ssthresh);
+        CHECK(records[1].cwnd == 40);
+        CHECK(records[1].ssthresh == 20u);
+    }
+    SECTION("server: the request's first read, not the response's writes")
+    {
+        const Socket server{12, make_flow("127.0.0.1", 80, "127.0.0.1", 40000), make_owner(200, "nginx")};
+        auto event = [&](uint64_t ts, http_direction direction, const std::string& bytes, uint32_t cwnd,
+                         uint32_t ssthresh) {
+            http_data_event e = with_window(data(ts, direction, bytes), cwnd, ssthresh);
+            e.hdr.cookie = server.cookie;
+            return e;
+        };
+        HttpTable http(false, 0);
+        http.apply(event(t0 + 1 * ms, HTTP_RECEIVED, head, 10, infinite_ssthresh));
+        http.apply(event(t0 + 2 * ms, HTTP_RECEIVED, rest, 11, 6));
+        http.apply(event(t0 + 3 * ms, HTTP_SENT, response, 12, 6));
+        const auto records = http_records(http.take_all_finished(conns));
+        REQUIRE(records.size() == 1);
+        CHECK(records[0].role == Role::server);
+        CHECK(records[0].cwnd == 10);
+        CHECK_FALSE(records[0].ssthresh);
+    }
+}

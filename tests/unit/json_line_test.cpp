@@ -16,6 +16,8 @@ TEST_CASE("JsonLine writes one valid JSON object per line, whatever the text", "
                                  .text("bytes", invalid_utf8)
                                  .text_or_null("none", "")
                                  .number("n", 18446744073709551615ull)
+                                 .number_or_null("some", 7)
+                                 .number_or_null("unset", std::nullopt)
                                  .boolean("yes", true)
                                  .finish();
     REQUIRE(line.back() == '\n');
@@ -26,6 +28,8 @@ TEST_CASE("JsonLine writes one valid JSON object per line, whatever the text", "
     CHECK(parsed["bytes"].get<std::string>().find("caf") == 0);
     CHECK(parsed["none"].is_null());
     CHECK(parsed["n"].get<uint64_t>() == 18446744073709551615ull);
+    CHECK(parsed["some"] == 7);
+    CHECK(parsed["unset"].is_null());
     CHECK(parsed["yes"] == true);
     CHECK(JsonLine().finish() == "{}\n");
 }
