@@ -345,6 +345,17 @@ class IdleRestartTest(unittest.TestCase):
         self.assertEqual(conns["server"]["restart_cwnd"], peer["server_cwnd_before_second"])
         self.assertGreater(conns["server"]["restart_cwnd"], 10)
 
+    def test_the_request_after_the_idle_period_is_marked(self):
+        cs, peer, _ = self.runs["cubic"]
+        for role in ("client", "server"):
+            http = sorted((h for h in cs.of_type("http") if h["role"] == role), key=lambda h: h["seq"])
+            self.assertEqual([(h["path"], h["idle_restart"]) for h in http], [("/1", False), ("/2", True)], role)
+            # The first transaction starts from the initial window; the second from the window
+            # the first one grew, which the idle period then threw away.
+            self.assertEqual(http[0]["cwnd"], 10, role)
+        server = sorted((h for h in cs.of_type("http") if h["role"] == "server"), key=lambda h: h["seq"])
+        self.assertEqual(server[1]["cwnd"], peer["server_cwnd_before_second"])
+
     def test_no_restart_with_the_sysctl_off_or_bbr(self):
         for run in ("sysctl off", "bbr"):
             cs, _, conns = self.runs[run]
@@ -352,6 +363,8 @@ class IdleRestartTest(unittest.TestCase):
             for role in ("client", "server"):
                 self.assertEqual((conns[role]["idle_restarts"], conns[role]["restart_cwnd"]), (0, 0),
                                  f"{run} {role}")
+                http = [h for h in cs.of_type("http") if h["role"] == role]
+                self.assertEqual([h["idle_restart"] for h in http], [False, False], f"{run} {role}")
 
 
 class FullAcceptQueueTest(unittest.TestCase):

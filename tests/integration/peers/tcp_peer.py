@@ -183,17 +183,20 @@ def tcp_info_window(sock):
 
 
 def idle_between_requests(port, seconds, congestion_control):
+    """Two HTTP/1.1 requests on one connection, an idle period between them."""
     server = listener(port)
     windows = {}
+    requests = [b"GET /%d HTTP/1.1\r\nHost: idle\r\n\r\n" % n for n in (1, 2)]
+    response_head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % LARGE
 
     def serve():
         conn, _ = server.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
-        recv_exactly(conn, PART)
-        conn.sendall(b"1" * LARGE)
-        recv_exactly(conn, PART)
+        recv_exactly(conn, len(requests[0]))
+        conn.sendall(response_head + b"1" * LARGE)
+        recv_exactly(conn, len(requests[1]))
         windows["before_second"] = tcp_info_window(conn)
-        conn.sendall(b"2" * LARGE)
+        conn.sendall(response_head + b"2" * LARGE)
         recv_exactly(conn, 1)
         conn.close()
 
@@ -202,11 +205,11 @@ def idle_between_requests(port, seconds, congestion_control):
     client = socket.create_connection(("127.0.0.1", port))
     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
     client_port = client.getsockname()[1]
-    client.send(b"a" * PART)
-    recv_exactly(client, LARGE)
+    client.send(requests[0])
+    recv_exactly(client, len(response_head) + LARGE)
     time.sleep(seconds)
-    client.send(b"b" * PART)
-    recv_exactly(client, LARGE)
+    client.send(requests[1])
+    recv_exactly(client, len(response_head) + LARGE)
     client.close()
     thread.join()
     server.close()
