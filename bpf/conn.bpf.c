@@ -99,7 +99,7 @@ static __always_inline void emit_connect_error(const struct flow *flow, __u64 ke
 	e->err = err;
 	e->async = async;
 	e->syscall = syscall;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate, bool btf)
@@ -173,7 +173,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 		e->flags |= conn->flags & STATE_FLAG_OWNER_KNOWN;
 	}
 	read_tcp_counters(&e->tcp, sk);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 out:
 	if (newstate == TCP_CLOSE)
 		bpf_map_delete_elem(&conns, &key);
@@ -239,7 +239,7 @@ static __always_inline int emit_retransmit(const struct flow *flow, __u64 key,
 	e->kind = info->kind;
 	e->rto_us = info->rto_us;
 	e->srtt_us = info->srtt_us;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 
@@ -381,7 +381,7 @@ static __always_inline int handle_reset_sent(const struct sock *sk, const struct
 		return 0;
 	e = emit_reset(&flow, key, RESET_SENT, state);
 	if (e)
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 
@@ -419,7 +419,7 @@ static __always_inline int handle_reset_received(const struct sock *sk, bool btf
 	e->since_send_us = jiffies_to_us((__u32)bpf_jiffies64() - BPF_CORE_READ(tp, lsndtime));
 	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	e->fin_received = sock_fin_received(sk);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 
@@ -550,7 +550,7 @@ static __always_inline int handle_accept_exit(long ret, bool btf)
 		return 0;
 	e->flow = flow;
 	current_owner(&e->owner);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 

@@ -107,49 +107,109 @@ static __always_inline struct sock *wanted_sock(int fd, __u32 *ino)
 	return sock_is_tcp(sk) ? sk : NULL;
 }
 
-static __always_inline int handle_enter(const struct pt_regs *regs, long id)
-{
-	struct http_args args = {};
-	__u64 pid_tgid;
-	struct sock *sk;
+/* Since 6.2. Weak: on an older kernel the programs that call it are not loaded. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
+/* How a variant reads kernel memory. A probe read is a helper call, and the enter hook runs
+ * for every read and write of every process: where the kernel can cast to BTF types
+ * (bpf_rdonly_cast), the direct variant loads fields straight from memory. */
+enum read_mode {
+	READ_RAW_TP = 1, /* probe reads; raw_tp socket keys */
+	READ_BTF = 2, /* probe reads; tp_btf socket keys (cookies) */
+	READ_DIRECT = 3, /* direct loads; tp_btf socket keys */
+};
+
+/* wanted_sock() and the filters, with direct loads. */
+static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return NULL;
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	*ino = file->f_inode->i_ino;
+	if (bpf_map_lookup_elem(&http_skip, ino))
+		return NULL;
+	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = sock->sk;
+	family = sk->__sk_common.skc_family;
+	if (sk->sk_protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
+		return NULL;
+	if (filter_netns && sk->__sk_common.skc_net.net->ns.inum != filter_netns)
+		return NULL;
+	if (filter_port && sk->__sk_common.skc_num != filter_port &&
+	    bpf_ntohs(sk->__sk_common.skc_dport) != filter_port)
+		return NULL;
+	return sk;
+}
+
+/* The direction of a syscall that moves data, or 0 for any other. */
+static __always_inline __u32 data_direction(long id)
+{
 	switch (id) {
 	case NR_READ:
 	case NR_RECVFROM:
 	case NR_READV:
 	case NR_RECVMSG:
-		args.direction = HTTP_RECEIVED;
-		break;
+		return HTTP_RECEIVED;
 	case NR_WRITE:
 	case NR_SENDTO:
 	case NR_WRITEV:
 	case NR_SENDMSG:
 	case NR_SENDFILE:
-		args.direction = HTTP_SENT;
-		break;
+		return HTTP_SENT;
 	default:
 		return 0;
 	}
+}
+
+static __always_inline int handle_enter(const struct pt_regs *regs, long id, enum read_mode mode)
+{
+	struct http_args args = {};
+	__u64 pid_tgid;
+	struct sock *sk;
+
+	args.direction = data_direction(id);
+	if (!args.direction)
+		return 0;
 	if ((id == NR_RECVFROM && (BPF_CORE_READ(regs, r10) & MSG_PEEK)) ||
 	    (id == NR_RECVMSG && (PT_REGS_PARM3_CORE(regs) & MSG_PEEK)))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;
-	sk = wanted_sock(PT_REGS_PARM1_CORE(regs), &args.sock_ino);
-	if (!sk)
-		return 0;
-	if (filter_netns || filter_port) {
-		struct flow flow = {};
+	if (mode == READ_DIRECT) {
+		struct tcp_sock *tp;
 
-		flow_from_sock(&flow, sk);
-		if (!flow_wanted(&flow))
+		sk = wanted_sock_btf(PT_REGS_PARM1_CORE(regs), &args.sock_ino);
+		if (!sk)
 			return 0;
+		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+		args.snd_cwnd = tp->snd_cwnd;
+		args.snd_ssthresh = tp->snd_ssthresh;
+	} else {
+		sk = wanted_sock(PT_REGS_PARM1_CORE(regs), &args.sock_ino);
+		if (!sk)
+			return 0;
+		if (filter_netns || filter_port) {
+			struct flow flow = {};
+
+			flow_from_sock(&flow, sk);
+			if (!flow_wanted(&flow))
+				return 0;
+		}
+		args.snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
+		args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	}
 	args.sk = (__u64)sk;
 	args.enter_ns = bpf_ktime_get_ns();
-	args.snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
-	args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	args.buffer = PT_REGS_PARM2_CORE(regs);
 	args.kind = BUFFER_PLAIN;
 	if (id == NR_READV || id == NR_WRITEV) {
@@ -248,16 +308,58 @@ static __always_inline __u32 copy_buffer(struct http_scratch *s, const struct ht
 	return walk.copied;
 }
 
-static __always_inline int handle_exit(long ret, bool btf)
+/* The socket's key, flow, sequence number and window into e; false for an untracked socket.
+ * A send's window was read at its entry: loopback ACKs the data before the send returns. */
+static __always_inline bool read_sock_state(struct http_data_event *e, const struct http_args *args,
+					   enum read_mode mode)
+{
+	const bool sent = args->direction == HTTP_SENT;
+
+	if (mode == READ_DIRECT) {
+		const struct tcp_sock *tp = bpf_rdonly_cast((void *)args->sk, bpf_core_type_id_kernel(struct tcp_sock));
+
+		e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+		if (!e->hdr.cookie)
+			return false;
+		flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
+		e->seq_end = sent ? tp->write_seq : tp->copied_seq;
+		e->snd_cwnd = args->snd_cwnd;
+		e->snd_ssthresh = args->snd_ssthresh;
+		/* Kept apart from the loads above: the verifier rejects one load instruction
+		 * serving two kinds of pointer (map value, socket), which a select would make. */
+		barrier();
+		if (!sent) {
+			e->snd_cwnd = tp->snd_cwnd;
+			e->snd_ssthresh = tp->snd_ssthresh;
+		}
+		return true;
+	}
+	const struct sock *sk = (const struct sock *)args->sk;
+	const struct tcp_sock *tp = (const struct tcp_sock *)args->sk;
+
+	e->hdr.cookie = stored_sock_key(sk, mode == READ_BTF);
+	if (!e->hdr.cookie)
+		return false;
+	flow_from_sock(&e->flow, sk);
+	e->seq_end = sent ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+	e->snd_cwnd = sent ? args->snd_cwnd : BPF_CORE_READ(tp, snd_cwnd);
+	e->snd_ssthresh = sent ? args->snd_ssthresh : BPF_CORE_READ(tp, snd_ssthresh);
+	return true;
+}
+
+static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enum read_mode mode)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct http_args *args = bpf_map_lookup_elem(&http_args, &pid_tgid);
+	struct http_args *args;
 	struct http_scratch *s;
 	struct http_data_event *e;
-	struct sock *sk;
 	__u32 zero = 0;
 	__u32 prefix;
 
+	/* Most syscalls move no data: they are sent away before the map lookup. */
+	if (!data_direction(BPF_CORE_READ(regs, orig_ax)))
+		return 0;
+	args = bpf_map_lookup_elem(&http_args, &pid_tgid);
 	if (!args)
 		return 0;
 	if (ret <= 0)
@@ -266,15 +368,12 @@ static __always_inline int handle_exit(long ret, bool btf)
 	if (!s)
 		goto out;
 	e = &s->e;
-	sk = (struct sock *)args->sk;
 	e->hdr.type = EVENT_HTTP_DATA;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.cookie = stored_sock_key(sk, btf);
 	/* A connection whose cookie was never made opened before connscope: not tracked. */
-	if (!e->hdr.cookie)
+	if (!read_sock_state(e, args, mode))
 		goto out;
-	flow_from_sock(&e->flow, sk);
 	e->owner.pid = pid_tgid >> 32;
 	bpf_get_current_comm(e->owner.comm, sizeof(e->owner.comm));
 	e->enter_ns = args->enter_ns;
@@ -282,12 +381,6 @@ static __always_inline int handle_exit(long ret, bool btf)
 	e->sock_ino = args->sock_ino;
 	e->direction = args->direction;
 	e->sendfile = args->kind == BUFFER_NONE;
-	e->seq_end = args->direction == HTTP_SENT ? BPF_CORE_READ((struct tcp_sock *)sk, write_seq)
-						   : BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
-	e->snd_cwnd = args->direction == HTTP_SENT ? args->snd_cwnd
-						   : BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
-	e->snd_ssthresh = args->direction == HTTP_SENT ? args->snd_ssthresh
-						       : BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	e->captured = 0;
 	e->tail_len = 0;
 	if (args->kind != BUFFER_NONE) {
@@ -298,7 +391,7 @@ static __always_inline int handle_exit(long ret, bool btf)
 	if (bpf_ringbuf_output(&events, e,
 			       offsetof(struct http_data_event, data) +
 				       (e->captured & (2 * HTTP_CAPTURE_MAX - 1)),
-			       0))
+			       wakeup_flags()))
 		count(COUNTER_EVENTS_LOST, 1);
 out:
 	bpf_map_delete_elem(&http_args, &pid_tgid);
@@ -306,25 +399,37 @@ out:
 }
 
 SEC("tp_btf/sys_enter")
+int BPF_PROG(http_enter_direct, const struct pt_regs *regs, long id)
+{
+	return handle_enter(regs, id, READ_DIRECT);
+}
+
+SEC("tp_btf/sys_enter")
 int BPF_PROG(http_enter_btf, const struct pt_regs *regs, long id)
 {
-	return handle_enter(regs, id);
+	return handle_enter(regs, id, READ_BTF);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(http_enter_raw, const struct pt_regs *regs, long id)
 {
-	return handle_enter(regs, id);
+	return handle_enter(regs, id, READ_RAW_TP);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(http_exit_direct, const struct pt_regs *regs, long ret)
+{
+	return handle_exit(regs, ret, READ_DIRECT);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(http_exit_btf, const struct pt_regs *regs, long ret)
 {
-	return handle_exit(ret, true);
+	return handle_exit(regs, ret, READ_BTF);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(http_exit_raw, const struct pt_regs *regs, long ret)
 {
-	return handle_exit(ret, false);
+	return handle_exit(regs, ret, READ_RAW_TP);
 }

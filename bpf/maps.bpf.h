@@ -13,6 +13,18 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* Set through skel->rodata before load: a fraction of the ring buffer's size. */
+const volatile __u32 wakeup_bytes = 1 << 20;
+
+/* Flags for every event put in the ring: user space is woken only once a batch has built up.
+ * A wakeup per event cost each traced syscall an irq_work and connscope a context switch;
+ * user space polls with a short timeout, so a trickle of events is read within it. */
+static __always_inline __u64 wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
 /* Totals by enum counter_index, per CPU so the hot path never contends. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

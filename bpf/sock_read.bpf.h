@@ -46,6 +46,24 @@ static __always_inline void flow_from_sock(struct flow *flow, const struct sock 
 		flow->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
+/* flow_from_sock() with direct loads, for inet, a BTF pointer of the socket as an inet_sock. */
+static __always_inline void flow_from_sock_btf(struct flow *flow, const struct inet_sock *inet)
+{
+	const struct sock_common *skc = &inet->sk.__sk_common;
+
+	flow->family = skc->skc_family;
+	flow->sport = skc->skc_num ? skc->skc_num : bpf_ntohs(inet->inet_sport);
+	flow->dport = bpf_ntohs(skc->skc_dport);
+	flow->netns = skc->skc_net.net->ns.inum;
+	if (flow->family == AF_INET) {
+		__builtin_memcpy(flow->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(flow->daddr, &skc->skc_daddr, 4);
+	} else {
+		__builtin_memcpy(flow->saddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(flow->daddr, &skc->skc_v6_daddr, 16);
+	}
+}
+
 /* SOCK_DONE is set by tcp_fin() when the peer's FIN arrives. */
 static __always_inline bool sock_fin_received(const struct sock *sk)
 {

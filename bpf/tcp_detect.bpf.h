@@ -90,7 +90,7 @@ static __always_inline int handle_timer_expire(const struct timer_list *timer, b
 		st->delayed_ack_ns = e->hdr.ts_ns;
 	e->last_data_ns = st ? st->last_data_ns : 0;
 	e->min_rtt_us = min_rtt_us(sk);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 
@@ -114,7 +114,7 @@ static __always_inline void emit_data_after_delayed_ack(__u64 key, __u64 delayed
 	if (!e)
 		return;
 	e->delayed_ack_ns = delayed_ack_ns;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 static __always_inline void emit_held_send_released(const struct sock *sk, __u64 key,
@@ -128,7 +128,7 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
 	e->held_ns = st->held_ns;
 	e->min_rtt_us = min_rtt_us(sk);
 	e->nodelay = !!(st->flags & DETECT_NODELAY);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 /* Every segment an established socket receives, before it is processed (tcp_rcv_established). */
@@ -271,7 +271,7 @@ static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf
 	e->rto_us = jiffies_to_us(rto);
 	e->cwnd = BPF_CORE_READ(tp, snd_cwnd);
 	e->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
 

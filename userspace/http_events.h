@@ -14,7 +14,7 @@ extern "C" {
 namespace connscope
 {
 
-// Nothing for another event type or a record shorter than it says; data past `captured` is zero.
+// Nothing for another event type or a record shorter than it says; data past `captured` is undefined.
 std::optional<http_data_event> decode_http_event(std::span<const std::byte> bytes);
 
 } // namespace connscope

@@ -1,7 +1,6 @@
 #include "http_parser.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace connscope
@@ -22,10 +21,15 @@ struct Head {
     std::vector<std::pair<std::string_view, std::string_view>> fields;
 };
 
+char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? char(c + ('a' - 'A')) : c;
+}
+
 bool iequals(std::string_view a, std::string_view b)
 {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(x) == std::tolower(y);
+               return ascii_lower(x) == ascii_lower(y);
            });
 }
 
@@ -580,6 +584,15 @@ void HttpStream::close(std::vector<Transaction>& done)
         pending_.pop_front();
         responses.in_body = false;
     }
+}
+
+void HttpStream::stop_watching(std::vector<Transaction>& done)
+{
+    for (Transaction& tx : pending_) {
+        tx.end = TransactionEnd::in_flight;
+        done.push_back(std::move(tx));
+    }
+    pending_.clear();
 }
 
 } // namespace connscope

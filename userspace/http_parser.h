@@ -55,6 +55,8 @@ class HttpStream
     void lost(DataDirection direction, uint64_t count, uint64_t ts, std::vector<Transaction>& done);
     // The connection ended: what is in flight is finished as far as it got.
     void close(std::vector<Transaction>& done);
+    // Watching stops with the connection still open: what is in flight is recorded as it stands.
+    void stop_watching(std::vector<Transaction>& done);
 
     Protocol protocol() const { return protocol_; }
     // True when this side sent the first request (known once protocol() is http1).

@@ -17,7 +17,8 @@ void HttpProbes::SkeletonDeleter::operator()(http_bpf* skel) const
     http_bpf__destroy(skel);
 }
 
-HttpProbes::HttpProbes(const ConnProbes& conn, const HttpOptions& options, const Filters& filters)
+HttpProbes::HttpProbes(const ConnProbes& conn, const Features& features, const HttpOptions& options,
+                       const Filters& filters)
 {
     skel_.reset(http_bpf__open());
     if (!skel_)
@@ -27,6 +28,7 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const HttpOptions& options, const
     skel_->rodata->filter_port = filters.port;
     skel_->rodata->capture_bytes = options.capture_bytes;
     skel_->rodata->key_salt = conn.key_salt();
+    skel_->rodata->wakeup_bytes = conn.wakeup_bytes();
     // Every map both objects declare (maps.bpf.h) is the connection probes' own.
     bpf_map* map;
     bpf_object__for_each_map(map, skel_->obj)
@@ -37,8 +39,11 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const HttpOptions& options, const
                             " with the HTTP probes");
     }
     const bool btf = conn.kind() == AttachKind::tp_btf;
-    bpf_program__set_autoload(skel_->progs.http_enter_btf, btf);
-    bpf_program__set_autoload(skel_->progs.http_exit_btf, btf);
+    const bool direct = btf && features.rdonly_cast;
+    bpf_program__set_autoload(skel_->progs.http_enter_direct, direct);
+    bpf_program__set_autoload(skel_->progs.http_exit_direct, direct);
+    bpf_program__set_autoload(skel_->progs.http_enter_btf, btf && !direct);
+    bpf_program__set_autoload(skel_->progs.http_exit_btf, btf && !direct);
     bpf_program__set_autoload(skel_->progs.http_enter_raw, !btf);
     bpf_program__set_autoload(skel_->progs.http_exit_raw, !btf);
     if (const int err = http_bpf__load(skel_.get()))

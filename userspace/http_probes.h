@@ -7,6 +7,7 @@
 #include <span>
 
 #include "cli.h"
+#include "kernel_features.h"
 #include "probes.h"
 
 struct http_bpf;
@@ -17,7 +18,8 @@ namespace connscope
 class HttpProbes
 {
   public:
-    HttpProbes(const ConnProbes& conn, const HttpOptions& options, const Filters& filters);
+    HttpProbes(const ConnProbes& conn, const Features& features, const HttpOptions& options,
+               const Filters& filters);
     ~HttpProbes();
     HttpProbes(const HttpProbes&) = delete;
     HttpProbes& operator=(const HttpProbes&) = delete;

@@ -218,9 +218,11 @@ std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
 std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
-    for (auto& [cookie, conn] : connections_)
+    for (auto& [cookie, conn] : connections_) {
+        conn.stream.stop_watching(conn.done);
         if (!conn.done.empty() || conn.held)
             emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, UINT64_MAX, out);
+    }
     return out;
 }
 

@@ -3,15 +3,34 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace connscope
 {
 
+namespace
+{
+
+// An http record is about 600 bytes: one allocation for the whole line.
+constexpr size_t line_reserve = 1024;
+
+bool needs_escape(char c)
+{
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+} // namespace
+
 void JsonLine::key(std::string_view name)
 {
-    out_ += out_.empty() ? "{\"" : ",\"";
+    if (out_.empty()) {
+        out_.reserve(line_reserve);
+        out_ += "{\"";
+    } else {
+        out_ += ",\"";
+    }
     out_ += name;
     out_ += "\":";
 }
@@ -19,7 +38,9 @@ void JsonLine::key(std::string_view name)
 JsonLine& JsonLine::number(std::string_view name, uint64_t value)
 {
     key(name);
-    fmt::format_to(std::back_inserter(out_), "{}", value);
+    char digits[20];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+    out_.append(digits, end);
     return *this;
 }
 
@@ -49,6 +70,11 @@ JsonLine& JsonLine::text(std::string_view name, std::string_view value)
         return *this;
     }
     out_ += '"';
+    if (std::none_of(value.begin(), value.end(), needs_escape)) {
+        out_ += value;
+        out_ += '"';
+        return *this;
+    }
     for (char c : value) {
         if (c == '"' || c == '\\') {
             out_ += '\\';

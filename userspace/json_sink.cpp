@@ -278,6 +278,8 @@ const char* end_name(const HttpRecord& r)
         return "complete";
     case TransactionEnd::capture_lost:
         return "capture_lost";
+    case TransactionEnd::in_flight:
+        return "in_flight";
     case TransactionEnd::connection_closed:
         return close_name(r.close);
     }
@@ -401,6 +403,8 @@ json summary_json(const SummaryRecord& s)
         {"loss_probes", t.loss_probes},
         {"delayed_acks", t.delayed_acks},
         {"delayed_acks_locked", t.delayed_acks_locked},
+        {"listen_overflows", s.listen_overflows ? json(*s.listen_overflows) : json(nullptr)},
+        {"listen_drops", s.listen_drops ? json(*s.listen_drops) : json(nullptr)},
     };
 }
 

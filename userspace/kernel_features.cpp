@@ -97,6 +97,7 @@ Features probe_features()
     f.cgroup_v2_path = cgroup2_mount();
     f.sockops = !f.cgroup_v2_path.empty() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, nullptr) == 1;
     f.retransmit_reports_err = tracepoint_arguments(vmlinux.get(), "btf_trace_tcp_retransmit_skb") >= 3;
+    f.rdonly_cast = btf_id(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
     for (const HookPrograms& hook : hook_programs()) {
         const std::string name = "btf_trace_" + std::string(hook.hook);
         if (btf_id(vmlinux.get(), name.c_str(), BTF_KIND_TYPEDEF) < 0)

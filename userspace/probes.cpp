@@ -107,6 +107,7 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
         skel->rodata->retransmit_reports_err = features.retransmit_reports_err;
         skel->rodata->delack_timer_fn = *delack_timer;
         bpf_map__set_max_entries(skel->maps.events, settings.ring_buffer_kib * 1024);
+        skel->rodata->wakeup_bytes = settings.ring_buffer_kib * 1024 / 16;
         bpf_map__set_max_entries(skel->maps.conns, settings.max_connections);
         bpf_map__set_max_entries(skel->maps.detect, settings.max_connections);
         for (const HookPrograms& hook : hook_programs()) {
@@ -179,6 +180,8 @@ int ConnProbes::map_fd(const char* name) const
 }
 
 uint64_t ConnProbes::key_salt() const { return skel_->rodata->key_salt; }
+
+uint32_t ConnProbes::wakeup_bytes() const { return skel_->rodata->wakeup_bytes; }
 
 Totals ConnProbes::read_totals() const
 {

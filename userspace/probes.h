@@ -39,6 +39,8 @@ public:
     // A map of the loaded object by name, or -1: other probe families share these.
     int map_fd(const char* name) const;
     uint64_t key_salt() const;
+    // Events pending before the kernel wakes the reader (the HTTP probes use the same).
+    uint32_t wakeup_bytes() const;
     Totals read_totals() const;
     // Every listening socket the filters keep, read through the socket iterator. The iterator
     // walks the network namespace it is opened in: netns_path's, or empty for connscope's own.

@@ -117,7 +117,8 @@ struct ConnectErrorRecord : ConnIdentity {
 
 // How a transaction ended: with its complete response, cut by the connection's end, or
 // past a point where bytes the framing needed were not captured.
-enum class TransactionEnd { complete, connection_closed, capture_lost };
+// in_flight: connscope stopped while the connection was open and the response had not ended.
+enum class TransactionEnd { complete, connection_closed, capture_lost, in_flight };
 
 // One HTTP/1.x request and its response, seen from this host's side of the connection.
 struct HttpRecord {
@@ -198,6 +199,10 @@ struct SummaryRecord {
     std::map<std::string, uint64_t> http_status_classes;  // "2xx" → count; "none" for status 0
     uint64_t http_ttfb_us_new_mean = 0;     // answered transactions on new connections
     uint64_t http_ttfb_us_reused_mean = 0;  // and on reused ones
+    // The namespace's TcpExtListenOverflows and TcpExtListenDrops since the start; none when
+    // /proc/net/netstat could not be read there.
+    std::optional<uint64_t> listen_overflows;
+    std::optional<uint64_t> listen_drops;
 };
 
 }  // namespace connscope

@@ -36,6 +36,10 @@ void RingReader::poll(int timeout_ms)
     const int err = ring_buffer__poll(ring_.get(), timeout_ms);
     if (err < 0 && err != -EINTR)
         throw UserError("reading events failed: " + std::string(strerror(-err)));
+    // The kernel wakes the reader only for a batch (wakeup_flags() in maps.bpf.h): what came
+    // since is read when the wait times out.
+    if (err == 0)
+        drain();
 }
 
 void RingReader::drain()

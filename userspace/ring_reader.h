@@ -19,7 +19,8 @@ public:
     RingReader(const RingReader&) = delete;
     RingReader& operator=(const RingReader&) = delete;
 
-    // Waits up to timeout_ms for records and handles them; interrupted waits are not errors.
+    // Waits up to timeout_ms for a batch of records, then handles every record there is;
+    // interrupted waits are not errors.
     void poll(int timeout_ms);
     // Handles every record already in the buffer without waiting.
     void drain();

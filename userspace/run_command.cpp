@@ -17,6 +17,7 @@
 #include "json_sink.h"
 #include "metrics_registry.h"
 #include "metrics_server.h"
+#include "netstat_read.h"
 #include "output.h"
 #include "port_monitor.h"
 #include "preflight.h"
@@ -84,7 +85,7 @@ int run_command(const RunOptions& options)
     std::vector<Record> port_warnings;
     std::unique_ptr<HttpProbes> http_probes;
     if (options.http.enabled)
-        http_probes = std::make_unique<HttpProbes>(probes, options.http, filters);
+        http_probes = std::make_unique<HttpProbes>(probes, features, options.http, filters);
     HttpTable http(options.http.keep_query, realtime_offset);
     RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
         if (auto data = decode_http_event(bytes)) {
@@ -121,6 +122,8 @@ int run_command(const RunOptions& options)
     };
     ListenTable listeners;
     listeners.baseline(read_listeners());
+    // Which listen drops were overflows is known only per namespace, from the kernel's counters.
+    const std::optional<ListenCounters> listen_at_start = read_listen_counters(options.netns_path);
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         if (http_probes || signal.signal != "http_data")
@@ -130,26 +133,37 @@ int run_command(const RunOptions& options)
 
     const uint64_t started_ns = clock_ns(CLOCK_MONOTONIC);
     uint64_t connections_closed = 0;
+    // Without a /metrics endpoint nobody reads the registry: at HTTP rates, filling it costs.
+    auto observe = [&](const Record& record) {
+        if (metrics_server)
+            metrics.observe(record);
+    };
     auto emit = [&](std::vector<Record> records) {
         for (Record& record : records) {
             ports.annotate(record);
             if (auto* conn = std::get_if<ConnRecord>(&record)) {
                 ++connections_closed;
                 for (const Record& transaction : http.close(*conn)) {
-                    metrics.observe(transaction);
+                    observe(transaction);
                     out.write(sink->record(transaction));
                 }
             }
-            metrics.observe(record);
+            observe(record);
             out.write(sink->record(record));
         }
     };
     auto summary = [&](bool final) {
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
-        return SummaryRecord{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
-                             probes.read_totals(), table.open_connections(), connections_closed,
-                             http.transactions(), http.status_classes(),
-                             http.ttfb_us_new_mean(), http.ttfb_us_reused_mean()};
+        SummaryRecord s{clock_ns(CLOCK_REALTIME), final, (now - started_ns) / 1000,
+                        probes.read_totals(), table.open_connections(), connections_closed,
+                        http.transactions(), http.status_classes(),
+                        http.ttfb_us_new_mean(), http.ttfb_us_reused_mean(), {}, {}};
+        const std::optional<ListenCounters> listen_now = read_listen_counters(options.netns_path);
+        if (listen_at_start && listen_now) {
+            s.listen_overflows = listen_now->overflows - listen_at_start->overflows;
+            s.listen_drops = listen_now->drops - listen_at_start->drops;
+        }
+        return s;
     };
     // What every --interval and the exit report: state now, then the totals.
     auto report = [&](uint64_t now, const std::vector<listen_record>& listening, bool final) {
@@ -169,7 +183,7 @@ int run_command(const RunOptions& options)
         emit(std::exchange(port_warnings, {}));
         emit(ports.refresh(now));
         for (const Record& record : ports.take_refreshed())
-            metrics.observe(record);
+            observe(record);
         emit(http.take_finished(table));
         emit(table.take_finished(now, close_grace_ns));
         if (metrics_server)

@@ -107,8 +107,12 @@ std::string TableSink::record(const Record& record)
             flags += ", " + std::to_string(h->retransmits) + " retransmits";
         if (h->truncated)
             flags += ", truncated";
-        if (h->end != TransactionEnd::complete)
-            flags += h->end == TransactionEnd::capture_lost ? ", capture lost" : std::string(", ended: ") + close_text(h->close);
+        if (h->end == TransactionEnd::capture_lost)
+            flags += ", capture lost";
+        else if (h->end == TransactionEnd::in_flight)
+            flags += ", in flight at exit";
+        else if (h->end != TransactionEnd::complete)
+            flags += std::string(", ended: ") + close_text(h->close);
         text += fmt::format("{:<12} {:<6} {:<22} {:>22} → {:<22} {} {} {} #{} ttfb {} total {} {}B/{}B  {}\n",
                             clock_time(h->ts_ns), h->role == Role::client ? "client" : "server",
                             process_text(h->comm, h->pid), endpoint_text(h->local), endpoint_text(h->remote),
@@ -184,13 +188,18 @@ std::string TableSink::summary(const SummaryRecord& s)
         "  delayed ACKs {} ({} while the application held the socket)\n"
         "  resets       {} sent, {} received\n"
         "  connect()    errors:{}\n"
+        "{}"
         "  http         {} transactions{}\n"
         "{}",
         s.final ? "summary" : "interval", clock_time(s.ts_ns), duration_text(s.elapsed_us),
         t.connections_active, t.connections_passive, s.connections_open, s.connections_closed,
         t.retransmits, t.syn_retransmits, t.fast_retransmits, t.slow_start_retransmits, t.timeouts,
         t.loss_probes, t.delayed_acks, t.delayed_acks_locked, t.resets_sent, t.resets_received,
-        errors.empty() ? " none" : errors, s.http_transactions, status_text,
+        errors.empty() ? " none" : errors,
+        s.listen_drops ? fmt::format("  listen       {} drops, {} of them a full accept queue\n", *s.listen_drops,
+                                     s.listen_overflows.value_or(0))
+                       : std::string(),
+        s.http_transactions, status_text,
         t.events_lost ? "  LOST EVENTS  " + std::to_string(t.events_lost) +
                             " (ring buffer full: raise --ring-buffer-kib)\n"
                       : std::string());

@@ -2,8 +2,10 @@
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +27,22 @@ def kernel_tracepoints():
 
 def check(*args):
     return subprocess.run([BINARY, "check", *args], capture_output=True, text=True, timeout=60)
+
+
+class BpfObjectsTest(unittest.TestCase):
+    def test_every_program_variant_passes_the_verifier(self):
+        # connscope loads one variant per hook (tp_btf with direct loads, tp_btf or raw_tp, as
+        # the kernel allows); the ones this kernel does not pick must still load where others run.
+        pin = tempfile.mkdtemp(prefix="connscope-verify-", dir="/sys/fs/bpf")
+        try:
+            for name in ("conn", "http"):
+                obj = os.path.join(os.path.dirname(BINARY), "bpf", f"{name}.bpf.o")
+                result = subprocess.run(["bpftool", "prog", "loadall", obj, os.path.join(pin, name)],
+                                        capture_output=True, text=True, timeout=120)
+                self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+                self.assertGreater(len(os.listdir(os.path.join(pin, name))), 0)
+        finally:
+            shutil.rmtree(pin, ignore_errors=True)
 
 
 class CheckTest(unittest.TestCase):

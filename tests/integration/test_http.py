@@ -179,6 +179,23 @@ class HttpTest(unittest.TestCase):
             self.check_seq(records)
         self.check_curl(transfers, by_role(http, "client", PYTHON_PORT), ["POST", "POST"])
 
+    def test_a_request_in_flight_at_exit_is_recorded(self):
+        with NetNs("http-exit") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path) as cs:
+                    client = subprocess.Popen(ns.exec_args("curl", "-s", "-o", "/dev/null",
+                                                           f"http://127.0.0.1:{PYTHON_PORT}/delay/3000"))
+                    time.sleep(1)  # the request is on its way well before; the answer is 2 s off
+                client.wait(timeout=10)
+            finally:
+                servers.stop()
+        http = cs.of_type("http")
+        for role in ("client", "server"):
+            records = by_role(http, role, PYTHON_PORT)
+            self.assertEqual([(r["path"], r["status"], r["end"]) for r in records], [("/delay/3000", 0, "in_flight")], role)
+        self.assertEqual(cs.summary["http_transactions"], len(http))
+
     def test_other_protocols_are_labelled(self):
         with NetNs("http-proto") as ns:
             servers = Servers(ns)
@@ -199,6 +216,26 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([c["protocol"] for c in conns], ["http2", "tls", "other", "http1"])
         self.assertEqual([c["http_transactions"] for c in conns], [0, 0, 0, 1])
         self.assertEqual(len(by_role(cs.of_type("http"), "client", PYTHON_PORT)), len(transfers))
+
+    def test_an_h2c_upgrade_turns_the_connection_into_http2(self):
+        port = 8083
+        with NetNs("http-h2c") as ns:
+            peer = subprocess.Popen(ns.exec_args("python3", os.path.join(PEERS, "h2c_peer.py"), str(port)),
+                                    stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(peer.stdout.readline().strip(), "ready")
+                with Connscope("--netns", ns.path) as cs:
+                    # The peer closes after the prefaces: curl fails, what it sent is what counts.
+                    subprocess.run(ns.exec_args("curl", "-s", "-m", "5", "--http2", f"http://127.0.0.1:{port}/up"),
+                                   check=False, capture_output=True)
+                    cs.wait_for(lambda records: sum(r["type"] == "conn" for r in records) == 2)
+            finally:
+                peer.wait(timeout=10)
+        conns = {c["role"]: c for c in cs.of_type("conn")}
+        http = cs.of_type("http")
+        for role in ("client", "server"):
+            self.assertEqual((conns[role]["protocol"], conns[role]["http_transactions"]), ("http2", 1), role)
+            self.assertEqual([(r["path"], r["status"]) for r in by_role(http, role, port)], [("/up", 101)], role)
 
     def test_retransmits_land_on_the_transaction_that_waited(self):
         # The first large response packets from the python server are dropped; the second,

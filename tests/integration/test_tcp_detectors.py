@@ -393,9 +393,51 @@ class FullAcceptQueueTest(unittest.TestCase):
         # A listener that never accepts drops only for its full accept queue.
         self.assertEqual(listen["drops"], self.kernel["TcpExtListenOverflows"])
         self.assertEqual(listen["drops"], self.kernel["TcpExtListenDrops"])
+        # The namespace's own counters, split by cause, in the summary.
+        self.assertEqual(self.cs.summary["listen_overflows"], self.kernel["TcpExtListenOverflows"])
+        self.assertEqual(self.cs.summary["listen_drops"], self.kernel["TcpExtListenDrops"])
         # listen(1) lets two connections wait; the clients that got in are still queued.
         self.assertEqual(listen["accept_queue_max"], 1)
         self.assertEqual(listen["accept_queue"], 2)
+
+
+class FullSynQueueTest(unittest.TestCase):
+    """No SYN-ACK gets out and syncookies are off: the SYN queue fills, the accept queue stays
+    empty. Every drop is a listen drop, none an overflow."""
+    CLIENTS = 8
+    DROP_SYN_ACKS = """
+table inet connscope_syn_queue {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    tcp sport 8098 tcp flags & (syn | ack) == (syn | ack) drop
+  }
+}
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        require_root()
+        with NetNs("synq") as ns:
+            ns.sysctl("net.ipv4.tcp_syncookies", 0)
+            ns.nft(cls.DROP_SYN_ACKS)
+            before = ns.nstat()
+            with Connscope("--netns", ns.path) as cs:
+                peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", "8098", str(cls.CLIENTS)),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                json.loads(peer.stdout.readline())
+                cs.stop()
+            cls.kernel = delta(before, ns.nstat())
+            peer.communicate("\n", timeout=30)
+        cls.cs = cs
+
+    def test_drops_without_overflows(self):
+        self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
+        self.assertGreater(self.kernel["TcpExtListenDrops"], 0)
+        self.assertEqual(self.kernel.get("TcpExtListenOverflows", 0), 0)
+        self.assertEqual(self.cs.summary["listen_drops"], self.kernel["TcpExtListenDrops"])
+        self.assertEqual(self.cs.summary["listen_overflows"], 0)
+        listens = [r for r in self.cs.of_type("listen") if r["lport"] == 8098]
+        self.assertEqual([(r["drops"], r["accept_queue"]) for r in listens], [(self.kernel["TcpExtListenDrops"], 0)])
 
 
 class CloseWaitTest(unittest.TestCase):

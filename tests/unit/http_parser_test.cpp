@@ -214,6 +214,25 @@ TEST_CASE("a close cuts a response short or leaves a request unanswered", "[http
     CHECK(t[1].end == TransactionEnd::connection_closed);
 }
 
+TEST_CASE("watching stops on an open connection: what is in flight is recorded as it stands", "[http]")
+{
+    HttpStream stream;
+    auto t = run(stream,
+                 {{Dir::sent, get1}, {Dir::received, resp1}, {Dir::sent, get1 + get1},
+                  {Dir::received, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"}},
+                 false);
+    stream.stop_watching(t);
+    REQUIRE(t.size() == 3);
+    CHECK(t[0].end == TransactionEnd::complete);
+    CHECK(t[1].status == 200);
+    CHECK(t[1].end == TransactionEnd::in_flight);
+    CHECK_FALSE(t[1].truncated);
+    CHECK(t[2].status == 0);
+    CHECK(t[2].end == TransactionEnd::in_flight);
+    stream.stop_watching(t);
+    CHECK(t.size() == 3);
+}
+
 TEST_CASE("bodies beyond the captured prefix are counted, not seen", "[http]")
 {
     HttpStream stream;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "detectors/listen_table.h"
+#include "netstat_parse.h"
 
 using namespace connscope;
 
@@ -54,4 +55,20 @@ TEST_CASE("ListenTable: a listener with nothing to say is left out", "[listen_ta
     // A new listener at the same port with a smaller counter: no negative drops.
     const std::vector<listen_record> reopened{listener(80, 2, 0)};
     CHECK(table.report(reopened, 1).empty());
+}
+
+TEST_CASE("the listen counters are read from /proc/net/netstat's TcpExt lines", "[listen]")
+{
+    const std::string netstat =
+        "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPHPHits\n"
+        "TcpExt: 0 12 15 7\n"
+        "IpExt: InNoRoutes InTruncatedPkts\n"
+        "IpExt: 0 0\n";
+    const auto counters = parse_listen_counters(netstat);
+    REQUIRE(counters);
+    CHECK(counters->overflows == 12);
+    CHECK(counters->drops == 15);
+    CHECK_FALSE(parse_listen_counters("TcpExt: ListenOverflows\nTcpExt: 3\n"));
+    CHECK_FALSE(parse_listen_counters("TcpExt: ListenOverflows ListenDrops\nTcpExt: 3 x\n"));
+    CHECK_FALSE(parse_listen_counters(""));
 }

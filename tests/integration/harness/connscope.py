@@ -34,6 +34,8 @@ class Connscope:
                 self.start = json.loads(first)
                 return self
             time.sleep(0.05)
+        self.proc.kill()  # its probes stay attached for as long as it lives
+        self.proc.wait()
         raise RuntimeError("connscope did not print its start record within 20 s")
 
     def __exit__(self, *exc):
