@@ -401,6 +401,21 @@ class FullAcceptQueueTest(unittest.TestCase):
         self.assertEqual(listen["accept_queue"], 2)
 
 
+class AcceptQueueWaitTest(unittest.TestCase):
+    def test_time_in_the_accept_queue(self):
+        require_root()
+        with NetNs("acceptq") as ns:
+            with Connscope("--netns", ns.path) as cs:
+                peer = json.loads(ns.run("python3", PEER, "slow_accept", "8099", "0.3",
+                                         capture_output=True, text=True, timeout=30).stdout)
+                cs.wait_for(lambda records: sum(r["type"] == "conn" for r in records) == 2)
+        conns = {c["role"]: c for c in cs.of_type("conn")}
+        # From the handshake's end (before connect() returned) to accept()'s return.
+        self.assertGreaterEqual(conns["server"]["accept_wait_us"], 300_000)
+        self.assertLessEqual(conns["server"]["accept_wait_us"], peer["waited_us"] + 1000)
+        self.assertEqual(conns["client"]["accept_wait_us"], 0)
+
+
 class FullSynQueueTest(unittest.TestCase):
     """No SYN-ACK gets out and syncookies are off: the SYN queue fills, the accept queue stays
     empty. Every drop is a listen drop, none an overflow."""

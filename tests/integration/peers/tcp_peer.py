@@ -19,6 +19,7 @@ object with what the peers themselves saw.
   backlog_close PORT CLIENTS  as backlog, but the clients stay until the line on stdin, and the
                               listener closes first: its queued connections are reset, not
                               left in CLOSE_WAIT when their clients close.
+  slow_accept PORT SECONDS    a server that calls accept() SECONDS after the client connected.
   close_wait PORT SECONDS     a server that never closes after the client's FIN; the peer
                               stays alive SECONDS so the connection is still in CLOSE_WAIT.
 """
@@ -259,6 +260,20 @@ def close_wait(port, seconds):
     return {"client_port": client_port}
 
 
+def slow_accept(port, seconds):
+    """The server accepts a connection that has waited `seconds` in its accept queue."""
+    server = listener(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    connected = time.monotonic()
+    time.sleep(seconds)
+    conn, _ = server.accept()
+    waited_us = (time.monotonic() - connected) * 1e6
+    client.close()
+    conn.close()
+    server.close()
+    return {"waited_us": waited_us}
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "wwr":
@@ -275,6 +290,8 @@ def main():
         report = full_accept_queue(port, int(sys.argv[3]), listener_first=True)
     elif mode == "race":
         report = idle_close_race(port)
+    elif mode == "slow_accept":
+        report = slow_accept(port, float(sys.argv[3]))
     elif mode == "message":
         report = message(port, int(sys.argv[3]))
     else:
