@@ -367,22 +367,29 @@ class IdleRestartTest(unittest.TestCase):
                 self.assertEqual([h["idle_restart"] for h in http], [False, False], f"{run} {role}")
 
 
+def clients_meet_a_listener(name, port, clients, prepare=lambda ns: None):
+    """The backlog peer: a listener with a backlog of 1 that never accepts, and clients that
+    connect to it. Returns connscope's records and the namespace's counters over the run."""
+    with NetNs(name) as ns:
+        prepare(ns)
+        before = ns.nstat()
+        with Connscope("--netns", ns.path) as cs:
+            peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", str(port), str(clients)),
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            json.loads(peer.stdout.readline())
+            cs.stop()
+        kernel = delta(before, ns.nstat())
+        peer.communicate("\n", timeout=30)
+    return cs, kernel
+
+
 class FullAcceptQueueTest(unittest.TestCase):
     CLIENTS = 8
 
     @classmethod
     def setUpClass(cls):
         require_root()
-        with NetNs("backlog") as ns:
-            before = ns.nstat()
-            with Connscope("--netns", ns.path) as cs:
-                peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", "8097", str(cls.CLIENTS)),
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                json.loads(peer.stdout.readline())
-                cs.stop()
-            cls.kernel = delta(before, ns.nstat())
-            peer.communicate("\n", timeout=30)
-        cls.cs = cs
+        cls.cs, cls.kernel = clients_meet_a_listener("backlog", 8097, cls.CLIENTS)
 
     def test_listen_drops_equal_the_kernel_counters(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
@@ -432,18 +439,12 @@ table inet connscope_syn_queue {
     @classmethod
     def setUpClass(cls):
         require_root()
-        with NetNs("synq") as ns:
+
+        def prepare(ns):
             ns.sysctl("net.ipv4.tcp_syncookies", 0)
             ns.nft(cls.DROP_SYN_ACKS)
-            before = ns.nstat()
-            with Connscope("--netns", ns.path) as cs:
-                peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", "8098", str(cls.CLIENTS)),
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                json.loads(peer.stdout.readline())
-                cs.stop()
-            cls.kernel = delta(before, ns.nstat())
-            peer.communicate("\n", timeout=30)
-        cls.cs = cs
+
+        cls.cs, cls.kernel = clients_meet_a_listener("synq", 8098, cls.CLIENTS, prepare)
 
     def test_drops_without_overflows(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
