@@ -85,6 +85,18 @@ static __always_inline __u64 sock_key(const struct sock *sk, bool btf)
 	return (__u64)sk ^ key_salt;
 }
 
+/* An event on an established socket: is it TCP, kept by the filters, and its flow and key. */
+static __always_inline bool tracked_sock(const struct sock *sk, bool btf, struct flow *flow, __u64 *key)
+{
+	if (!sock_is_tcp(sk))
+		return false;
+	flow_from_sock(flow, sk);
+	if (!flow_wanted(flow))
+		return false;
+	*key = sock_key(sk, btf);
+	return !filter_pid || owner_wanted(bpf_map_lookup_elem(&conns, key));
+}
+
 static __always_inline void emit_connect_error(const struct flow *flow, __u64 key, __s32 err,
 					       bool async, __u32 syscall)
 {
@@ -285,13 +297,7 @@ static __always_inline int handle_retransmit(const struct sock *sk, const struct
 	struct flow flow = {};
 	__u64 key;
 
-	if (!sock_is_tcp(sk) || retransmit_not_counted(err))
-		return 0;
-	flow_from_sock(&flow, sk);
-	if (!flow_wanted(&flow))
-		return 0;
-	key = sock_key(sk, btf);
-	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
+	if (retransmit_not_counted(err) || !tracked_sock(sk, btf, &flow, &key))
 		return 0;
 	tcb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
 	info.state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -404,13 +410,7 @@ static __always_inline int handle_reset_received(const struct sock *sk, bool btf
 	struct flow flow = {};
 	__u64 key;
 
-	if (!sock_is_tcp(sk))
-		return 0;
-	flow_from_sock(&flow, sk);
-	if (!flow_wanted(&flow))
-		return 0;
-	key = sock_key(sk, btf);
-	if (filter_pid && !owner_wanted(bpf_map_lookup_elem(&conns, &key)))
+	if (!tracked_sock(sk, btf, &flow, &key))
 		return 0;
 	e = emit_reset(&flow, key, RESET_RECEIVED, BPF_CORE_READ(sk, __sk_common.skc_state));
 	if (!e)
