@@ -45,15 +45,18 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
     auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
     Connection& conn = it->second;
     if (inserted) {
-        conn.local = {address_text(e.flow.family, e.flow.saddr), e.flow.sport};
-        conn.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
+        conn.identity.cookie = e.hdr.cookie;
+        conn.identity.netns = e.flow.netns;
+        conn.identity.family = e.flow.family;
+        conn.identity.local = {address_text(e.flow.family, e.flow.saddr), e.flow.sport};
+        conn.identity.remote = {address_text(e.flow.family, e.flow.daddr), e.flow.dport};
         conn.sock_ino = e.sock_ino;
     }
     if (tcp)
         log_tcp(conn, *tcp);
-    if (conn.pid != e.owner.pid || inserted) {
-        conn.pid = e.owner.pid;
-        conn.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
+    if (conn.identity.pid != e.owner.pid || inserted) {
+        conn.identity.pid = e.owner.pid;
+        conn.identity.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
     }
     const uint32_t captured = std::min<uint32_t>(e.captured, sizeof(e.data));
     const uint32_t tail_len = std::min<uint32_t>(e.tail_len, sizeof(e.tail));
@@ -130,16 +133,12 @@ HttpTable::Window HttpTable::window_at(const Connection& conn, uint64_t ns)
     return conn.windows.empty() ? Window{} : conn.windows.front();
 }
 
-HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Transaction& tx,
+HttpRecord HttpTable::make_record(Connection& conn, const Transaction& tx,
                                   uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
 {
     HttpRecord r;
-    r.cookie = cookie;
-    r.pid = conn.pid;
-    r.comm = conn.comm;
+    static_cast<ConnIdentity&>(r) = conn.identity;
     r.role = conn.stream.client() ? Role::client : Role::server;
-    r.local = conn.local;
-    r.remote = conn.remote;
     r.method = tx.method;
     r.path = path_of(tx.target, keep_query_);
     r.host = tx.host;
@@ -180,7 +179,7 @@ HttpRecord HttpTable::make_record(uint64_t cookie, Connection& conn, const Trans
     return r;
 }
 
-void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+void HttpTable::emit(Connection& conn, std::optional<ConnView> view, CloseKind close,
                      uint64_t until_ns, std::vector<Record>& out)
 {
     std::vector<Transaction> order;
@@ -202,7 +201,7 @@ void HttpTable::emit(uint64_t cookie, Connection& conn, std::optional<ConnView> 
             window_end = order[i].response_end_ns + 1;
         else if (!window_end)
             window_end = UINT64_MAX;
-        out.push_back(make_record(cookie, conn, order[i], window_end, view, close));
+        out.push_back(make_record(conn, order[i], window_end, view, close));
     }
 }
 
@@ -211,7 +210,7 @@ std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
     std::vector<Record> out;
     for (auto& [cookie, conn] : connections_)
         if (!conn.done.empty())
-            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, 0, out);
+            emit(conn, conns.view(cookie), CloseKind::local_fin, 0, out);
     return out;
 }
 
@@ -221,7 +220,7 @@ std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
     for (auto& [cookie, conn] : connections_) {
         conn.stream.stop_watching(conn.done);
         if (!conn.done.empty() || conn.held)
-            emit(cookie, conn, conns.view(cookie), CloseKind::local_fin, UINT64_MAX, out);
+            emit(conn, conns.view(cookie), CloseKind::local_fin, UINT64_MAX, out);
     }
     return out;
 }
@@ -235,7 +234,7 @@ std::vector<Record> HttpTable::close(ConnRecord& record)
     Connection& conn = it->second;
     conn.stream.close(conn.done);
     const size_t first = out.size();
-    emit(record.cookie, conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX,
+    emit(conn, ConnView{record.observed_open, record.handshake_us}, record.close, UINT64_MAX,
          out);
     for (size_t i = first; i < out.size(); ++i) {
         auto& r = std::get<HttpRecord>(out[i]);

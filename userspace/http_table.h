@@ -60,10 +60,7 @@ class HttpTable
     };
     struct Connection {
         HttpStream stream;
-        uint32_t pid = 0;
-        std::string comm;
-        Endpoint local;
-        Endpoint remote;
+        ConnIdentity identity; // its ts_ns unused
         uint32_t sock_ino = 0;
         // Where the next data of each direction should start (sent, received), once known.
         std::optional<uint32_t> next_seq[2];
@@ -94,11 +91,11 @@ class HttpTable
     // The window of the latest request-side event that began by ns (the oldest kept if none).
     static Window window_at(const Connection& conn, uint64_t ns);
 
-    HttpRecord make_record(uint64_t cookie, Connection& conn, const Transaction& tx, uint64_t window_end_ns,
+    HttpRecord make_record(Connection& conn, const Transaction& tx, uint64_t window_end_ns,
                            std::optional<ConnView> view, CloseKind close);
     // Records of conn.done (and of what it held): each transaction's retransmit window ends
     // where the next begins; the last one's at until_ns, or it is held (servers) when 0.
-    void emit(uint64_t cookie, Connection& conn, std::optional<ConnView> view, CloseKind close,
+    void emit(Connection& conn, std::optional<ConnView> view, CloseKind close,
               uint64_t until_ns, std::vector<Record>& out);
     uint64_t unix_ns(uint64_t monotonic_ns) const { return monotonic_ns + realtime_offset_ns_; }
 

@@ -121,14 +121,9 @@ struct ConnectErrorRecord : ConnIdentity {
 enum class TransactionEnd { complete, connection_closed, capture_lost, in_flight };
 
 // One HTTP/1.x request and its response, seen from this host's side of the connection.
-struct HttpRecord {
-    uint64_t ts_ns = 0;  // the response's last byte, or the connection's end
-    uint64_t cookie = 0;
-    uint32_t pid = 0;
-    std::string comm;
+// ts_ns: the response's last byte, or the connection's end.
+struct HttpRecord : ConnIdentity {
     Role role = Role::client;
-    Endpoint local;
-    Endpoint remote;
     std::string method;  // empty for a response to no request seen
     std::string path;
     std::string host;

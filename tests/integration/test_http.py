@@ -109,6 +109,10 @@ class HttpTest(unittest.TestCase):
         self.assertEqual([u["comm"] for u in upstream_clients], ["nginx"] * 4)
         conns = [c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == NGINX_PORT]
         self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conns], [("http1", len(urls))])
+        # Each transaction names its connection's namespace and family, as its conn record does.
+        conn_of = {c["cookie"]: c for c in cs.of_type("conn")}
+        for h in http:
+            self.assertEqual((h["netns"], h["family"]), (conn_of[h["cookie"]]["netns"], conn_of[h["cookie"]]["family"]))
         self.assertEqual(cs.summary["http_transactions"], len(http))
 
     def test_curl_http10_and_head(self):
