@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <time.h>
 
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -13,11 +12,10 @@
 #include "http_events.h"
 #include "http_probes.h"
 #include "http_table.h"
-#include "detectors/listen_table.h"
 #include "json_sink.h"
+#include "listen_reporter.h"
 #include "metrics_registry.h"
 #include "metrics_server.h"
-#include "netstat_read.h"
 #include "output.h"
 #include "port_monitor.h"
 #include "preflight.h"
@@ -106,24 +104,7 @@ int run_command(const RunOptions& options)
     probes.attach();
     if (http_probes)
         http_probes->attach();
-    // Reading another namespace's listeners needs CAP_SYS_ADMIN (setns), which a hardened
-    // service may not hold: say so once and go on without listen records.
-    bool listeners_readable = true;
-    auto read_listeners = [&]() -> std::vector<listen_record> {
-        if (!listeners_readable)
-            return {};
-        try {
-            return probes.read_listeners(options.netns_path);
-        } catch (const UserError& e) {
-            listeners_readable = false;
-            std::fprintf(stderr, "connscope: %s: no listen records\n", e.what());
-            return {};
-        }
-    };
-    ListenTable listeners;
-    listeners.baseline(read_listeners());
-    // Which listen drops were overflows is known only per namespace, from the kernel's counters.
-    const std::optional<ListenCounters> listen_at_start = read_listen_counters(options.netns_path);
+    ListenReporter listeners(probes, options.netns_path);
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())
         if (http_probes || signal.signal != "http_data")
@@ -158,11 +139,7 @@ int run_command(const RunOptions& options)
                         probes.read_totals(), table.open_connections(), connections_closed,
                         http.transactions(), http.status_classes(),
                         http.ttfb_us_new_mean(), http.ttfb_us_reused_mean(), {}, {}};
-        const std::optional<ListenCounters> listen_now = read_listen_counters(options.netns_path);
-        if (listen_at_start && listen_now) {
-            s.listen_overflows = listen_now->overflows - listen_at_start->overflows;
-            s.listen_drops = listen_now->drops - listen_at_start->drops;
-        }
+        listeners.fill(s);
         return s;
     };
     // What every --interval and the exit report: state now, then the totals.
@@ -191,7 +168,7 @@ int run_command(const RunOptions& options)
         if (http_probes)
             http_probes->stop_capture(http.take_stopped_inodes());
         if (interval_ns && now >= next_interval_ns) {
-            report(now, read_listeners(), false);
+            report(now, listeners.read(), false);
             next_interval_ns += interval_ns;
         }
         out.flush();
@@ -201,7 +178,7 @@ int run_command(const RunOptions& options)
 
     if (http_probes)
         http_probes->detach();
-    const std::vector<listen_record> listening = read_listeners();
+    const std::vector<listen_record> listening = listeners.read();
     probes.detach();
     reader.drain();
     emit(std::exchange(port_warnings, {}));
