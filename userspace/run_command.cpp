@@ -85,9 +85,10 @@ int run_command(const RunOptions& options)
     if (options.http.enabled)
         http_probes = std::make_unique<HttpProbes>(probes, features, options.http, filters);
     HttpTable http(options.http.keep_query, realtime_offset);
+    http_data_event data;
     RingReader reader(probes.events_fd(), [&](std::span<const std::byte> bytes) {
-        if (auto data = decode_http_event(bytes)) {
-            http.apply(*data, table.tcp_counters(data->hdr.cookie));
+        if (decode_http_event(bytes, data)) {
+            http.apply(data, table.tcp_counters(data.hdr.cookie));
         } else if (auto event = decode_event(bytes)) {
             table.apply(*event);
             const uint64_t cookie = std::visit([](const auto& e) { return e.hdr.cookie; }, *event);

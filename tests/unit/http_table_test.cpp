@@ -142,14 +142,15 @@ TEST_CASE("HTTP data events decode from their variable-length records", "[http_t
     const http_data_event e = data(t0, HTTP_RECEIVED, response);
     const size_t size = offsetof(http_data_event, data) + e.captured;
     const auto* bytes = reinterpret_cast<const std::byte*>(&e);
-    const auto decoded = decode_http_event(std::span(bytes, size));
-    REQUIRE(decoded);
-    CHECK(std::string(reinterpret_cast<const char*>(decoded->data), decoded->captured) == response);
-    CHECK_FALSE(decode_http_event(std::span(bytes, size - 1)));
-    CHECK_FALSE(decode_http_event(std::span(bytes, 10)));
+    http_data_event decoded;
+    REQUIRE(decode_http_event(std::span(bytes, size), decoded));
+    CHECK(std::string(reinterpret_cast<const char*>(decoded.data), decoded.captured) == response);
+    CHECK(decoded.bytes == e.bytes);
+    CHECK_FALSE(decode_http_event(std::span(bytes, size - 1), decoded));
+    CHECK_FALSE(decode_http_event(std::span(bytes, 10), decoded));
     http_data_event other = e;
     other.hdr.type = EVENT_STATE;
-    CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size)));
+    CHECK_FALSE(decode_http_event(std::span(reinterpret_cast<const std::byte*>(&other), size), decoded));
 }
 
 TEST_CASE("a server's transaction waits for the next request, so late retransmits count in it",
