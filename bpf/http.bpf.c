@@ -42,9 +42,9 @@ enum buffer_kind {
 	BUFFER_NONE = 3, /* sendfile: the data never passes through user memory */
 };
 
-/* A read or write on a TCP socket in progress, by pid_tgid, until the syscall returns. */
+/* A read or write on a TCP socket in progress, until the syscall returns. */
 struct http_args {
-	__u64 sk;
+	__u64 sk; /* 0: none in progress (task storage keeps the slot) */
 	__u64 buffer; /* the data, or its struct iovec array */
 	__u64 enter_ns;
 	__u32 iovcnt;
@@ -62,6 +62,16 @@ struct {
 	__type(key, __u64);
 	__type(value, struct http_args);
 } http_args SEC(".maps");
+
+/* The same, for the direct variant: in the thread itself. A hash lookup, update and delete
+ * per syscall showed at nginx saturation; for a thread that never touched a TCP socket the
+ * exit's lookup ends at an empty pointer. User space does not create it for the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_args);
+} http_task_args SEC(".maps");
 
 /* Sockets user space found not to speak HTTP/1.x (TLS, HTTP/2, anything else), by socket
  * inode: inode numbers are not reused the way socket addresses are. */
@@ -226,7 +236,15 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 	} else if (id == NR_SENDFILE) {
 		args.kind = BUFFER_NONE;
 	}
-	bpf_map_update_elem(&http_args, &pid_tgid, &args, BPF_ANY);
+	if (mode == READ_DIRECT) {
+		struct http_args *slot = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0,
+							      BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (slot)
+			*slot = args;
+	} else {
+		bpf_map_update_elem(&http_args, &pid_tgid, &args, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -359,9 +377,15 @@ static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enu
 	/* Most syscalls move no data: they are sent away before the map lookup. */
 	if (!data_direction(BPF_CORE_READ(regs, orig_ax)))
 		return 0;
-	args = bpf_map_lookup_elem(&http_args, &pid_tgid);
-	if (!args)
-		return 0;
+	if (mode == READ_DIRECT) {
+		args = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0, 0);
+		if (!args || !args->sk)
+			return 0;
+	} else {
+		args = bpf_map_lookup_elem(&http_args, &pid_tgid);
+		if (!args)
+			return 0;
+	}
 	if (ret <= 0)
 		goto out;
 	s = bpf_map_lookup_elem(&http_scratch, &zero);
@@ -394,7 +418,10 @@ static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enu
 			       wakeup_flags()))
 		count(COUNTER_EVENTS_LOST, 1);
 out:
-	bpf_map_delete_elem(&http_args, &pid_tgid);
+	if (mode == READ_DIRECT)
+		args->sk = 0;
+	else
+		bpf_map_delete_elem(&http_args, &pid_tgid);
 	return 0;
 }
 

@@ -40,6 +40,7 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const Features& features, const H
     }
     const bool btf = conn.kind() == AttachKind::tp_btf;
     const bool direct = btf && features.rdonly_cast;
+    bpf_map__set_autocreate(skel_->maps.http_task_args, direct);
     bpf_program__set_autoload(skel_->progs.http_enter_direct, direct);
     bpf_program__set_autoload(skel_->progs.http_exit_direct, direct);
     bpf_program__set_autoload(skel_->progs.http_enter_btf, btf && !direct);
