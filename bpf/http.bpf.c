@@ -219,7 +219,10 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 		args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	}
 	args.sk = (__u64)sk;
-	args.enter_ns = bpf_ktime_get_ns();
+	/* A received byte reaches the application at the exit: only sends need their entry
+	 * time, and reading the clock is not free in a VM. */
+	if (args.direction == HTTP_SENT)
+		args.enter_ns = bpf_ktime_get_ns();
 	args.buffer = PT_REGS_PARM2_CORE(regs);
 	args.kind = BUFFER_PLAIN;
 	if (id == NR_READV || id == NR_WRITEV) {

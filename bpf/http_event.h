@@ -24,7 +24,7 @@ struct http_data_event {
 	struct event_header hdr; /* ts_ns: the syscall's exit */
 	struct flow flow;
 	struct owner owner;
-	__u64 enter_ns; /* the syscall's entry */
+	__u64 enter_ns; /* the syscall's entry; sends only (0 for receives) */
 	__u64 bytes; /* what the syscall returned */
 	__u32 sock_ino; /* inode of the socket file: the key user space uses to stop capture */
 	__u32 direction; /* enum http_direction */
