@@ -9,12 +9,11 @@
 
 namespace connscope
 {
-
 namespace
 {
 
-// An http record is about 600 bytes: one allocation for the whole line.
-constexpr size_t line_reserve = 1024;
+// An http record is about 650 bytes: usually one allocation for the whole line.
+constexpr size_t initial_room = 1024;
 
 bool needs_escape(char c)
 {
@@ -23,84 +22,62 @@ bool needs_escape(char c)
 
 } // namespace
 
-void JsonLine::key(std::string_view name)
+void JsonLine::reserve(size_t more)
 {
-    if (out_.empty()) {
-        out_.reserve(line_reserve);
-        out_ += "{\"";
-    } else {
-        out_ += ",\"";
+    if (size_ + more > out_.size())
+        out_.resize(std::max({initial_room, 2 * out_.size(), size_ + more}));
+}
+
+void JsonLine::put(std::string_view s)
+{
+    reserve(s.size());
+    std::memcpy(out_.data() + size_, s.data(), s.size());
+    size_ += s.size();
+}
+
+void JsonLine::put_number(uint64_t value)
+{
+    reserve(20);
+    size_ = std::to_chars(out_.data() + size_, out_.data() + out_.size(), value).ptr - out_.data();
+}
+
+void JsonLine::put_text(std::string_view value)
+{
+    bool escapes = false;
+    for (char c : value) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            put(nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            return;
+        }
+        escapes |= needs_escape(c);
     }
-    out_ += name;
-    out_ += "\":";
-}
-
-JsonLine& JsonLine::number(std::string_view name, uint64_t value)
-{
-    key(name);
-    char digits[20];
-    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
-    out_.append(digits, end);
-    return *this;
-}
-
-JsonLine& JsonLine::number_or_null(std::string_view name, std::optional<uint64_t> value)
-{
-    if (value)
-        return number(name, *value);
-    key(name);
-    out_ += "null";
-    return *this;
-}
-
-JsonLine& JsonLine::boolean(std::string_view name, bool value)
-{
-    key(name);
-    out_ += value ? "true" : "false";
-    return *this;
-}
-
-JsonLine& JsonLine::text(std::string_view name, std::string_view value)
-{
-    key(name);
-    if (std::any_of(value.begin(), value.end(),
-                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-        out_ +=
-            nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        return *this;
+    if (!escapes) {
+        reserve(value.size() + 2);
+        out_[size_++] = '"';
+        std::memcpy(out_.data() + size_, value.data(), value.size());
+        size_ += value.size();
+        out_[size_++] = '"';
+        return;
     }
-    out_ += '"';
-    if (std::none_of(value.begin(), value.end(), needs_escape)) {
-        out_ += value;
-        out_ += '"';
-        return *this;
-    }
+    std::string escaped = "\"";
     for (char c : value) {
         if (c == '"' || c == '\\') {
-            out_ += '\\';
-            out_ += c;
+            escaped += '\\';
+            escaped += c;
         } else if (static_cast<unsigned char>(c) < 0x20) {
-            fmt::format_to(std::back_inserter(out_), "\\u{:04x}", static_cast<unsigned>(c));
+            fmt::format_to(std::back_inserter(escaped), "\\u{:04x}", static_cast<unsigned>(c));
         } else {
-            out_ += c;
+            escaped += c;
         }
     }
-    out_ += '"';
-    return *this;
-}
-
-JsonLine& JsonLine::text_or_null(std::string_view name, std::string_view value)
-{
-    if (!value.empty())
-        return text(name, value);
-    key(name);
-    out_ += "null";
-    return *this;
+    escaped += '"';
+    put(escaped);
 }
 
 std::string JsonLine::finish()
 {
-    out_ += out_.empty() ? "{}\n" : "}\n";
+    put(size_ ? "}\n" : "{}\n");
+    out_.resize(size_);
     return std::move(out_);
 }
 

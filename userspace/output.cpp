@@ -8,6 +8,11 @@
 #include "error.h"
 
 namespace connscope {
+namespace {
+
+constexpr size_t buffer_bytes = 256 * 1024;
+
+}  // namespace
 
 Output::Output(const std::string& path)
     : file_(path.empty() ? stdout : std::fopen(path.c_str(), "a")),
@@ -16,6 +21,9 @@ Output::Output(const std::string& path)
 {
     if (!file_)
         throw UserError("cannot open " + path + " for writing: " + strerror(errno));
+    // Flushed after every poll anyway; until then, at HTTP rates, stdio's default 4 KiB
+    // buffer made a write() every few records.
+    std::setvbuf(file_, nullptr, _IOFBF, buffer_bytes);
 }
 
 Output::~Output()
