@@ -5,10 +5,10 @@ small writes and then reads the response: the server answers only once it has re
 head. Prints the client's port and its own latency per request (µs) as JSON."""
 import http.server
 import json
-import socket
 import sys
 import threading
-import time
+
+from tcp_peer import write_write_read_client
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + b"r" * 200
 HEAD_LINES = b"GET /wwr HTTP/1.1\r\nHost: peer\r\nX-Pad: " + b"p" * 60 + b"\r\n"
@@ -39,15 +39,7 @@ def main():
     server = http.server.HTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever)
     thread.start()
-    client = socket.create_connection(("127.0.0.1", port))
-    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
-    latencies_us = []
-    for _ in range(requests):
-        start = time.monotonic()
-        client.send(HEAD_LINES)
-        client.send(b"\r\n")
-        read_response(client)
-        latencies_us.append(int((time.monotonic() - start) * 1e6))
+    client, latencies_us = write_write_read_client(port, requests, nodelay, [HEAD_LINES, b"\r\n"], read_response)
     client_port = client.getsockname()[1]
     client.close()
     server.shutdown()

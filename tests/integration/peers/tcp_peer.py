@@ -38,6 +38,21 @@ PART = 100
 RESPONSE = 200
 
 
+def write_write_read_client(port, requests, nodelay, parts, read_response):
+    """A keep-alive client that sends each request as two writes, then reads its response.
+    Returns the connected socket and its own latency per request (µs)."""
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
+    latencies_us = []
+    for _ in range(requests):
+        start = time.monotonic()
+        for part in parts:
+            client.send(part)
+        read_response(client)
+        latencies_us.append(int((time.monotonic() - start) * 1e6))
+    return client, latencies_us
+
+
 def write_write_read(port, requests, nodelay):
     server = listener(port)
 
@@ -49,15 +64,8 @@ def write_write_read(port, requests, nodelay):
 
     thread = threading.Thread(target=serve)
     thread.start()
-    client = socket.create_connection(("127.0.0.1", port))
-    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
-    latencies_us = []
-    for _ in range(requests):
-        start = time.monotonic()
-        client.send(b"a" * PART)
-        client.send(b"b" * PART)
-        recv_exactly(client, RESPONSE)
-        latencies_us.append(int((time.monotonic() - start) * 1e6))
+    client, latencies_us = write_write_read_client(port, requests, nodelay, [b"a" * PART, b"b" * PART],
+                                                   lambda sock: recv_exactly(sock, RESPONSE))
     client_port = client.getsockname()[1]
     client.close()
     thread.join()
