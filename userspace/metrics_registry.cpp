@@ -176,7 +176,8 @@ void MetricsRegistry::observe_http(const HttpRecord& record)
         {peer, process, role, std::string(method_label(record.method)), status_class_name(record.status)}, 1);
     if (record.status == 0)
         return;  // no response: no time to first byte, no duration
-    observe_histogram(MetricId::http_ttfb_seconds, {peer, process, role}, double(record.ttfb_us) / 1e6);
+    const char* connection = record.new_connection ? "new" : record.seq > 1 ? "reused" : "unknown";
+    observe_histogram(MetricId::http_ttfb_seconds, {peer, process, role, connection}, double(record.ttfb_us) / 1e6);
     observe_histogram(MetricId::http_duration_seconds, {peer, process, role}, double(record.duration_us) / 1e6);
 }
 

@@ -70,7 +70,8 @@ const std::vector<MetricSpec> metrics{
      "HTTP/1.x transactions (request and response) seen on this host's connections",
      "http records", {}, Dashboard::http, true},
     {MetricId::http_ttfb_seconds, "connscope_http_ttfb_seconds", "HTTP time to first byte", MetricType::histogram,
-     {"peer", "process", "role"}, "Request head sent (or read, on a server) to the response's first byte",
+     {"peer", "process", "role", "connection"},
+     "Request head sent (or read, on a server) to the response's first byte, on new and reused connections",
      "http records with a response (ttfb_us)", http_buckets, Dashboard::http, false},
     {MetricId::http_duration_seconds, "connscope_http_duration_seconds", "HTTP transaction time", MetricType::histogram,
      {"peer", "process", "role"}, "Request's first byte to the response's last byte",
@@ -101,7 +102,7 @@ const std::vector<MetricSpec> metrics{
      "listen records (accept_queue), at every --interval and at exit", {}, Dashboard::handshakes, false},
 };
 
-const std::array<LabelSpec, 14> labels{{
+const std::array<LabelSpec, 15> labels{{
     {"version", "connscope's version"},
     {"direction", "`active`/`passive` for connections, `sent`/`received` for resets"},
     {"peer",
@@ -125,6 +126,10 @@ const std::array<LabelSpec, 14> labels{{
     {"method", "the request method: `GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `PATCH`, `OPTIONS`, `CONNECT`, "
                "`TRACE`; `other` for any other, `none` for a response to no request seen"},
     {"status_class", "`1xx` ... `5xx`; `none` when no final response came"},
+    {"connection",
+     "`new`: the transaction opened its connection (a handshake and a cold congestion window before it); "
+     "`reused`: a later one on a kept-alive connection; `unknown`: the first one seen on a connection opened "
+     "before connscope started"},
     {"side", "`sender` (this side held data) or `receiver` (this side delayed the ACK)"},
     {"port",
      "a listening port (IPv4 and IPv6 listeners on it summed). At most `--max-peers` values, then `other` "

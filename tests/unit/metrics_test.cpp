@@ -360,12 +360,15 @@ TEST_CASE("MetricsRegistry: http records count by method and status class, with 
     r.status = 404;
     r.ttfb_us = 3000;
     r.duration_us = 4000;
+    r.seq = 2;
     registry.observe(r);
     r.method = "BREW";
     r.status = 0;
     registry.observe(r);
     r.method = "";
     r.status = 200;
+    r.seq = 1;
+    r.new_connection = true;
     registry.observe(r);
     const std::string text = registry.exposition();
     const std::string base = "peer=\"10.0.0.2:80\",process=\"curl\",role=\"client\"";
@@ -373,9 +376,11 @@ TEST_CASE("MetricsRegistry: http records count by method and status class, with 
     CHECK(requests.at("{" + base + ",method=\"GET\",status_class=\"4xx\"}") == 1);
     CHECK(requests.at("{" + base + ",method=\"other\",status_class=\"none\"}") == 1);
     CHECK(requests.at("{" + base + ",method=\"none\",status_class=\"2xx\"}") == 1);
-    // A transaction without a response has no time to first byte.
-    CHECK(samples(text, "connscope_http_ttfb_seconds_count").at("{" + base + "}") == 2);
-    CHECK(samples(text, "connscope_http_ttfb_seconds_sum").at("{" + base + "}") == Approx(0.006));
+    // A transaction without a response has no time to first byte; new and reused apart.
+    const auto ttfb_count = samples(text, "connscope_http_ttfb_seconds_count");
+    CHECK(ttfb_count.at("{" + base + ",connection=\"reused\"}") == 1);
+    CHECK(ttfb_count.at("{" + base + ",connection=\"new\"}") == 1);
+    CHECK(samples(text, "connscope_http_ttfb_seconds_sum").at("{" + base + ",connection=\"new\"}") == Approx(0.003));
     CHECK(samples(text, "connscope_http_duration_seconds_sum").at("{" + base + "}") == Approx(0.008));
 }
 
