@@ -105,6 +105,10 @@ std::string TableSink::record(const Record& record)
         std::string flags = h->new_connection ? "new conn, handshake " + duration_text(h->handshake_us) : "reused";
         if (h->retransmits)
             flags += ", " + std::to_string(h->retransmits) + " retransmits";
+        if (h->stalls)
+            flags += fmt::format(", {} stall{} {}", h->stalls, h->stalls == 1 ? "" : "s", duration_text(h->stall_us));
+        if (h->idle_restart)
+            flags += ", slow start after idle";
         if (h->truncated)
             flags += ", truncated";
         if (h->end == TransactionEnd::capture_lost)

@@ -258,6 +258,12 @@ TEST_CASE("table: one line per HTTP transaction, with what the connection did to
     r.end = TransactionEnd::connection_closed;
     r.close = CloseKind::reset_received;
     CHECK_THAT(last_line(sink.record(r)), Contains("reused, ended: RST received"));
+
+    r.end = TransactionEnd::in_flight;
+    r.stalls = 1;
+    r.stall_us = 41'000;
+    r.idle_restart = true;
+    CHECK_THAT(last_line(sink.record(r)), Contains("reused, 1 stall 41ms, slow start after idle, in flight at exit"));
 }
 
 TEST_CASE("TableSink: a line for each TCP detector record", "[table_sink]")
