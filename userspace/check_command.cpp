@@ -37,6 +37,7 @@ std::vector<FeatureLine> feature_lines(const Features& f)
         {"uprobe", f.uprobe, "uprobes"},
         {"cgroup_v2", !f.cgroup_v2_path.empty(), "cgroup v2 mounted"},
         {"sockops", f.sockops, "sock_ops programs on cgroup v2"},
+        {"rdonly_cast", f.rdonly_cast, "bpf_rdonly_cast kfunc: tp_btf HTTP capture loads fields directly (cheaper)"},
     };
 }
 

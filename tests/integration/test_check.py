@@ -69,6 +69,7 @@ class CheckTest(unittest.TestCase):
         cgroup2 = [line.split()[1] for line in open("/proc/mounts") if line.split()[2] == "cgroup2"]
         self.assertEqual(features["cgroup_v2_path"], cgroup2[0] if cgroup2 else "")
         self.assertTrue(features["tp_btf"] and features["raw_tp"] and features["ringbuf"])
+        self.assertEqual(features["rdonly_cast"], "bpf_rdonly_cast" in kernel_tracepoints())
 
     def test_this_kernel_refuses_kprobes_and_fentry(self):
         # The CI kernel is built without CONFIG_KPROBES and refuses fentry; connscope must
