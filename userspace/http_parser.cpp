@@ -209,6 +209,11 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
     }
     const uint64_t captured = std::min<uint64_t>(chunk.bytes, prefix.size() + chunk.tail.size());
     consume(chunk.direction, prefix, chunk.first_byte_ns, chunk.last_byte_ns, done);
+    if (!stopped_ && chunk.bytes > captured && !reader(chunk.direction).in_body &&
+        !reader(chunk.direction).head.empty()) {
+        end_cut_head(chunk, done);
+        return;
+    }
     if (!stopped_ && chunk.bytes > captured)
         skip(chunk.direction, chunk.bytes - captured, !chunk.tail.empty(), chunk.last_byte_ns, done);
     if (!stopped_)
@@ -234,8 +239,10 @@ void HttpStream::consume(DataDirection direction, std::string_view data, uint64_
     while (!data.empty() && !stopped_) {
         Reader& r = reader(direction);
         if (!r.in_body) {
-            if (r.head.empty())
+            if (r.head.empty()) {
                 r.head_start_ns = first_ts;
+                end_unknown_body(direction, first_ts, done);
+            }
             const size_t used = feed_head(r, data);
             data.remove_prefix(used);
             if (stopped_ || !r.in_body)
@@ -298,9 +305,46 @@ void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows
         }
         return;
     case Body::until_close:
+    case Body::unknown:
     case Body::none:
         return;
     }
+}
+
+// A head longer than the captured prefix (a request with a long Cookie line, a response with
+// long Set-Cookie lines): its captured lines are parsed, the rest is counted. When the
+// write's last bytes end a head, the writer put the whole head in it (the usual way) and its
+// end is known; otherwise the message runs until the other side starts its next one.
+void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& done)
+{
+    Reader& r = reader(chunk.direction);
+    const size_t last_line_end = r.head.rfind('\n');
+    if (last_line_end == std::string::npos) { // not even the first line was captured
+        stop(Protocol::http1);
+        lost_ = true;
+        return;
+    }
+    r.head_unseen = chunk.bytes - chunk.prefix.size() + (r.head.size() - (last_line_end + 1));
+    r.head_end_unseen = !chunk.tail.ends_with("\r\n\r\n");
+    r.head.resize(last_line_end + 1);
+    r.in_body = true;
+    if (chunk.direction == requests_)
+        on_request_head(r, chunk.first_byte_ns, chunk.last_byte_ns, done);
+    else
+        on_response_head(r, chunk.last_byte_ns, done);
+}
+
+// The other side starts a message: a body of unknown length on this side has ended.
+void HttpStream::end_unknown_body(DataDirection starting, uint64_t ts, std::vector<Transaction>& done)
+{
+    const DataDirection other = opposite(starting);
+    const Reader& r = reader(other);
+    if (!r.in_body || r.body != Body::unknown)
+        return;
+    if (other == requests_)
+        message_done(other, ts, done);
+    else
+        message_done(other, pending_.empty() ? ts : pending_.front().response_end_ns, done);
 }
 
 // A chunked body whose chunk sizes were not all seen ends where a write ends with its terminator.
@@ -444,17 +488,22 @@ void HttpStream::end_trailer_line(Reader& r)
 }
 
 // Sets the body framing from a head's fields.
-void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close)
+void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close,
+                            bool can_have_body)
 {
     r.chunk = ChunkState::size;
     r.chunk_size = 0;
     r.size_digits = 0;
     r.recent.clear();
-    if (chunked_body) {
+    if (r.head_end_unseen) { // where the body starts is not known: its framing is no use
+        r.body = Body::unknown;
+    } else if (chunked_body) {
         r.body = Body::chunked;
     } else if (length) {
         r.body = Body::length;
         r.remaining = *length;
+    } else if (r.head_unseen && can_have_body) { // its framing fields may be among the unseen lines
+        r.body = Body::unknown;
     } else {
         r.body = until_close ? Body::until_close : Body::none;
     }
@@ -490,14 +539,16 @@ void HttpStream::on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::
         tx.host = tx.target.substr(start, tx.target.find('/', start) - start);
     }
     tx.keep_alive = keep_alive(tx.version, *head);
-    tx.req_bytes = r.head.size();
+    tx.req_bytes = r.head.size() + r.head_unseen;
     tx.request_start_ns = r.head_start_ns;
     tx.request_sent_ns = sent_ts;
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
-    start_body(r, chunked(*head), length, false);
+    start_body(r, chunked(*head), length, false, true);
     r.head.clear();
+    r.head_unseen = 0;
+    r.head_end_unseen = false;
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(requests_, ts, done);
 }
@@ -524,7 +575,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     Transaction& tx = pending_.front();
     if (!tx.response_start_ns)
         tx.response_start_ns = r.head_start_ns;
-    tx.resp_bytes += r.head.size();
+    tx.resp_bytes += r.head.size() + r.head_unseen;
     tx.response_end_ns = ts;
     if (status == 101) {
         tx.status = status;
@@ -537,14 +588,18 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     if (status < 200) { // 100 Continue, 103 Early Hints: the final response follows
         r.in_body = false;
         r.head.clear();
+        r.head_unseen = 0;
+        r.head_end_unseen = false;
         return;
     }
     tx.status = status;
     const bool bodyless = tx.method == "HEAD" || status == 204 || status == 304;
     const bool until_close = !bodyless && !chunked(*head) && !length;
-    tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !until_close;
-    start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close);
+    tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !(until_close && !r.head_unseen);
+    start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close, !bodyless);
     r.head.clear();
+    r.head_unseen = 0;
+    r.head_end_unseen = false;
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(responses(), ts, done);
 }
@@ -566,6 +621,8 @@ void HttpStream::message_done(DataDirection direction, uint64_t ts, std::vector<
     Reader& r = reader(direction);
     r.in_body = false;
     r.head.clear();
+    r.head_unseen = 0;
+    r.head_end_unseen = false;
     if (direction == requests_ || pending_.empty())
         return;
     pending_.front().response_end_ns = ts;
@@ -579,7 +636,8 @@ void HttpStream::close(std::vector<Transaction>& done)
     while (!pending_.empty()) {
         Transaction& tx = pending_.front();
         const bool reading_body = tx.status >= 200 && responses.in_body;
-        if (!(reading_body && responses.body == Body::until_close && !lost_)) {
+        const bool ends_at_close = responses.body == Body::until_close || responses.body == Body::unknown;
+        if (!(reading_body && ends_at_close && !lost_)) {
             tx.end = lost_ ? TransactionEnd::capture_lost : TransactionEnd::connection_closed;
             tx.truncated = reading_body;
         }

@@ -65,7 +65,9 @@ class HttpStream
     bool stopped() const { return stopped_; }
 
   private:
-    enum class Body { none, length, chunked, until_close };
+    // unknown: the head's framing fields may have been past the captured prefix; the message
+    // ends where the other side starts its next one (or at the close).
+    enum class Body { none, length, chunked, until_close, unknown };
     enum class ChunkState {
         size,
         size_ext,
@@ -82,6 +84,8 @@ class HttpStream
     struct Reader {
         bool in_body = false;
         std::string head; // head bytes so far
+        uint64_t head_unseen = 0; // bytes of a cut head that were not captured
+        bool head_end_unseen = false; // and where it ended is not known either
         uint64_t head_start_ns = 0;
         Body body = Body::none;
         uint64_t remaining = 0; // of the body (length) or of the chunk (chunked)
@@ -98,11 +102,18 @@ class HttpStream
     void skip(DataDirection direction, uint64_t count, bool tail_follows, uint64_t ts,
               std::vector<Transaction>& done);
     void end_of_write(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);
+    void end_cut_head(const DataChunk& chunk, std::vector<Transaction>& done);
+    void end_unknown_body(DataDirection starting, uint64_t ts, std::vector<Transaction>& done);
+    DataDirection opposite(DataDirection d) const
+    {
+        return d == DataDirection::sent ? DataDirection::received : DataDirection::sent;
+    }
     size_t feed_head(Reader& r, std::string_view data);
     size_t feed_chunked(Reader& r, std::string_view data);
     static void end_size_line(Reader& r);
     static void end_trailer_line(Reader& r);
-    static void start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close);
+    static void start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close,
+                           bool can_have_body);
     void on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::vector<Transaction>& done);
     void on_response_head(Reader& r, uint64_t ts, std::vector<Transaction>& done);
     void message_done(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);

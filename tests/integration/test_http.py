@@ -156,6 +156,31 @@ class HttpTest(unittest.TestCase):
                 self.assertEqual([s["end"] for s in servers_side], ["complete"] * len(paths))
                 self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
 
+    def test_heads_longer_than_the_capture(self):
+        # A long Cookie line in each request, a long Set-Cookie line before Content-Length in
+        # two responses: the heads run past --http-capture-bytes, each written whole.
+        with NetNs("http-bighead") as ns:
+            servers = Servers(ns)
+            try:
+                paths = ["bigheads/3000", "size/100", "bigheads/3000"]
+                with Connscope("--netns", ns.path) as cs:
+                    transfers = curl(ns, "-H", "Cookie: c=" + "c" * 3000,
+                                     *[f"http://127.0.0.1:{PYTHON_PORT}/{p}" for p in paths])
+            finally:
+                servers.stop()
+        http = cs.of_type("http")
+        clients = by_role(http, "client", PYTHON_PORT)
+        self.check_curl(transfers, clients, ["GET"] * len(paths))
+        servers_side = by_role(http, "server", PYTHON_PORT)
+        for records in (clients, servers_side):
+            self.assertEqual([r["path"] for r in records], ["/" + p for p in paths])
+            self.assertEqual([r["end"] for r in records], ["complete"] * len(paths))
+            self.assertTrue(all(r["req_bytes"] > 3000 for r in records))
+        self.assertEqual([s["resp_bytes"] for s in servers_side], [c["resp_bytes"] for c in clients])
+        self.assertGreater(clients[0]["resp_bytes"], 3100)
+        conns = [c for c in cs.of_type("conn") if c["role"] == "client" and c["rport"] == PYTHON_PORT]
+        self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conns], [("http1", len(paths))])
+
     def test_expect_100_continue(self):
         with NetNs("http-100") as ns:
             servers = Servers(ns)

@@ -291,15 +291,99 @@ TEST_CASE("a chunked body with bytes lost and no tail stops parsing", "[http]")
     CHECK(done[0].status == 200);
 }
 
-TEST_CASE("a head longer than the captured prefix stops parsing", "[http]")
+TEST_CASE("a head cut before its first line ends stops parsing", "[http]")
 {
     HttpStream stream;
     std::vector<Transaction> done;
-    stream.feed({Dir::sent, 5000, "GET / HTTP/1.1\r\nCookie: aaaa", "", 1, 1}, done);
+    stream.feed({Dir::sent, 5000, "GET /" + std::string(100, 'p'), "aaaaaaaaaaaaaaaa", 1, 1}, done);
     CHECK(stream.stopped());
     CHECK(stream.protocol() == Protocol::http1);
     stream.close(done);
-    CHECK(done.empty()); // the request head never completed
+    CHECK(done.empty()); // no request line: nothing to record
+}
+
+TEST_CASE("a long head read with its body: the message runs until the other side's next one", "[http]")
+{
+    // The client reads the response head (a long Set-Cookie line, then Content-Length) and
+    // body in one read: where the head ends is not in view, so neither is the body's length.
+    const std::string response = "HTTP/1.1 200 OK\r\nSet-Cookie: " + std::string(2000, 's') +
+                                 "\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'b');
+    HttpStream stream;
+    std::vector<Transaction> done;
+    stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::received, response.size(), std::string_view(response).substr(0, 512),
+                 std::string_view(response).substr(response.size() - 16), 2, 2},
+                done);
+    CHECK_FALSE(stream.stopped());
+    CHECK(done.empty());
+    stream.feed({Dir::sent, get1.size(), get1, {}, 3, 3}, done);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].status == 200);
+    CHECK(done[0].resp_bytes == response.size());
+    CHECK(done[0].response_end_ns == 2);
+    stream.feed({Dir::received, resp1.size(), resp1, {}, 4, 4}, done);
+    REQUIRE(done.size() == 2);
+    CHECK(done[1].resp_bytes == resp1.size());
+}
+
+TEST_CASE("a long head written whole: its captured lines parsed, the rest counted", "[http]")
+{
+    // A browser's request with a long Cookie line, a response with long Set-Cookie lines and
+    // Content-Length among the unseen lines: the response ends where the next request begins.
+    const std::string request = "GET /account?x=1 HTTP/1.1\r\nHost: shop.test\r\nCookie: " + std::string(3000, 'c') +
+                                "\r\nAccept: */*\r\n\r\n";
+    const std::string response_head = "HTTP/1.1 200 OK\r\nSet-Cookie: " + std::string(2000, 's') +
+                                      "\r\nContent-Length: 700\r\n\r\n";
+    auto cut = [](Dir direction, const std::string& bytes, uint64_t ts) {
+        return DataChunk{direction, bytes.size(), std::string_view(bytes).substr(0, 512),
+                         std::string_view(bytes).substr(bytes.size() - 16), ts, ts + 5};
+    };
+    HttpStream stream;
+    std::vector<Transaction> done;
+    stream.feed(cut(Dir::sent, request, 100), done);
+    CHECK_FALSE(stream.stopped());
+    stream.feed(cut(Dir::received, response_head, 200), done);
+    stream.feed({Dir::received, 700, std::string(700, 'b'), {}, 300, 305}, done);
+    CHECK(done.empty()); // its length was not seen: it ends where the next request begins
+    stream.feed({Dir::sent, get1.size(), get1, {}, 400, 405}, done);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].method == "GET");
+    CHECK(done[0].target == "/account?x=1");
+    CHECK(done[0].host == "shop.test");
+    CHECK(done[0].status == 200);
+    CHECK(done[0].req_bytes == request.size());
+    CHECK(done[0].resp_bytes == response_head.size() + 700);
+    CHECK(done[0].response_start_ns == 200);
+    CHECK(done[0].response_end_ns == 305);
+    CHECK(done[0].end == TransactionEnd::complete);
+    stream.feed({Dir::received, resp1.size(), resp1, {}, 500, 505}, done);
+    REQUIRE(done.size() == 2);
+    CHECK(done[1].status == 200);
+    CHECK(done[1].resp_bytes == resp1.size());
+    // The last one, cut again, ends with the connection: complete, not truncated.
+    stream.feed({Dir::sent, get1.size(), get1, {}, 600, 605}, done);
+    stream.feed(cut(Dir::received, response_head, 700), done);
+    stream.close(done);
+    REQUIRE(done.size() == 3);
+    CHECK(done[2].end == TransactionEnd::complete);
+    CHECK_FALSE(done[2].truncated);
+    CHECK(done[2].resp_bytes == response_head.size());
+}
+
+TEST_CASE("a long head with its framing in view keeps that framing", "[http]")
+{
+    const std::string response_head = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nSet-Cookie: " +
+                                      std::string(2000, 's') + "\r\n\r\n";
+    HttpStream stream;
+    std::vector<Transaction> done;
+    stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
+    stream.feed({Dir::received, response_head.size(), std::string_view(response_head).substr(0, 512),
+                 std::string_view(response_head).substr(response_head.size() - 16), 2, 2},
+                done);
+    stream.feed({Dir::received, 9, "not found", {}, 3, 3}, done);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].status == 404);
+    CHECK(done[0].resp_bytes == response_head.size() + 9);
 }
 
 TEST_CASE("protocols other than HTTP/1.x are labelled and not parsed", "[http]")

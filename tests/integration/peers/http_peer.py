@@ -6,6 +6,7 @@ GET/HEAD /size/N    N bytes with Content-Length
 GET /chunked/N      N bytes in 1000-byte chunks (HTTP/1.1 only)
 GET /chunked-iov/N  the same, each chunk one sendmsg() of three buffers: size line, data, CRLF
 GET /status/CODE    an empty response with that status
+GET /bigheads/N     100 bytes after a Set-Cookie line of N bytes (Content-Length comes after it)
 GET /delay/MS       a short response after MS milliseconds
 POST /anything      reads the body (answering Expect: 100-continue), then a 200 echoing its size
 """
@@ -37,6 +38,13 @@ class Handler(BaseHTTPRequestHandler):
             if value not in (204, 304):
                 self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if kind == "bigheads":
+            self.send_response(200)
+            self.send_header("Set-Cookie", "s=" + "s" * value)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"b" * 100)
             return
         if kind == "delay":
             time.sleep(value / 1000)
