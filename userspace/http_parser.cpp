@@ -248,7 +248,7 @@ void HttpStream::consume(DataDirection direction, std::string_view data, uint64_
             if (stopped_ || !r.in_body)
                 continue;
             if (direction == requests_)
-                on_request_head(r, first_ts, ts, done);
+                on_request_head(r, ts, done);
             else
                 on_response_head(r, ts, done);
             continue;
@@ -329,7 +329,7 @@ void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& 
     r.head.resize(last_line_end + 1);
     r.in_body = true;
     if (chunk.direction == requests_)
-        on_request_head(r, chunk.first_byte_ns, chunk.last_byte_ns, done);
+        on_request_head(r, chunk.last_byte_ns, done);
     else
         on_response_head(r, chunk.last_byte_ns, done);
 }
@@ -509,7 +509,7 @@ void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t
     }
 }
 
-void HttpStream::on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::vector<Transaction>& done)
+void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction>& done)
 {
     const Head* head = split_head(r.head);
     if (!head) {
@@ -541,7 +541,7 @@ void HttpStream::on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::
     tx.keep_alive = keep_alive(tx.version, *head);
     tx.req_bytes = r.head.size() + r.head_unseen;
     tx.request_start_ns = r.head_start_ns;
-    tx.request_sent_ns = sent_ts;
+    tx.request_sent_ns = ts;
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));

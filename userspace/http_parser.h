@@ -38,7 +38,7 @@ struct Transaction {
     uint64_t req_bytes = 0;  // head and body
     uint64_t resp_bytes = 0; // every response (1xx included), heads and bodies
     uint64_t request_start_ns = 0;
-    uint64_t request_sent_ns = 0; // the write (or read) that completed the request head began (ended)
+    uint64_t request_sent_ns = 0; // the write (or read) that completed the request head returned
     uint64_t response_start_ns = 0;
     uint64_t response_end_ns = 0;
     bool keep_alive = false;
@@ -114,7 +114,7 @@ class HttpStream
     static void end_trailer_line(Reader& r);
     static void start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close,
                            bool can_have_body);
-    void on_request_head(Reader& r, uint64_t sent_ts, uint64_t ts, std::vector<Transaction>& done);
+    void on_request_head(Reader& r, uint64_t ts, std::vector<Transaction>& done);
     void on_response_head(Reader& r, uint64_t ts, std::vector<Transaction>& done);
     void message_done(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);
     void add_bytes(DataDirection direction, uint64_t count, uint64_t ts);

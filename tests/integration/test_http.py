@@ -47,7 +47,7 @@ class HttpTest(unittest.TestCase):
             if r["new_connection"]:
                 self.assertGreater(r["handshake_us"], 0)
 
-    def check_curl(self, transfers, clients, methods):
+    def check_curl(self, transfers, clients, methods, ttfb_bound=True):
         self.assertEqual(len(clients), len(transfers))
         self.assertEqual([c["status"] for c in clients], [t["status"] for t in transfers])
         self.assertEqual([c["method"] for c in clients], methods)
@@ -63,7 +63,10 @@ class HttpTest(unittest.TestCase):
             # part by however long curl was descheduled between a mark and its syscall: on a
             # quiet machine microseconds, on one loaded by other work up to milliseconds.
             tolerance = max(0.1 * t["ttfb_us"], 200)
-            self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
+            if ttfb_bound:
+                self.assertLess(abs(c["ttfb_us"] - t["ttfb_us"]), tolerance, f"ttfb {c} vs curl {t}")
+            else:
+                self.assertLess(c["ttfb_us"], t["starttransfer_us"] + tolerance, f"ttfb {c} vs curl {t}")
             if "/delay/" in c["path"]:
                 delay_us = int(c["path"].split("/delay/")[1].split("?")[0]) * 1000
                 self.assertGreaterEqual(c["ttfb_us"], delay_us)
@@ -170,7 +173,10 @@ class HttpTest(unittest.TestCase):
                 servers.stop()
         http = cs.of_type("http")
         clients = by_role(http, "client", PYTHON_PORT)
-        self.check_curl(transfers, clients, ["GET"] * len(paths))
+        # Python takes a while over a 3 KB head, and on 2 CPUs it often runs on curl's, right
+        # after curl's send: curl's pretransfer mark comes only when curl runs again, by when
+        # the response is there (its ttfb: a few µs; ours, from the send's return: 200-300 µs).
+        self.check_curl(transfers, clients, ["GET"] * len(paths), ttfb_bound=False)
         servers_side = by_role(http, "server", PYTHON_PORT)
         for records in (clients, servers_side):
             self.assertEqual([r["path"] for r in records], ["/" + p for p in paths])
