@@ -11,8 +11,8 @@ struct listen_record {
 	__u16 port;
 	__u32 drops; /* sk_drops: tcp_listendrop() counts every TcpExtListenDrops here */
 	__u32 accept_queue; /* sk_ack_backlog: established, not yet accepted */
-	__u32 accept_queue_max; /* sk_max_ack_backlog: listen()'s backlog */
-	__u32 pad;
+	__u32 accept_queue_max; /* sk_max_ack_backlog: listen()'s backlog, also the SYN queue's limit */
+	__u32 syn_queue; /* icsk_accept_queue.qlen: handshakes waiting for their final ACK */
 };
 
 #endif /* CONNSCOPE_LISTEN_EVENT_H */

@@ -30,6 +30,7 @@ int listeners(struct bpf_iter__tcp *ctx)
 	r.drops = BPF_CORE_READ(sk, sk_drops.counter);
 	r.accept_queue = BPF_CORE_READ(sk, sk_ack_backlog);
 	r.accept_queue_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	r.syn_queue = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_accept_queue.qlen.counter);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

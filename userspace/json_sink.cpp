@@ -130,6 +130,7 @@ json listen_json(const ListenRecord& r)
         {"lport", r.local.port},
         {"accept_queue", r.accept_queue},
         {"accept_queue_max", r.accept_queue_max},
+        {"syn_queue", r.syn_queue},
         {"drops", r.drops},
     };
 }

@@ -100,6 +100,7 @@ struct ListenRecord {
     Endpoint local;
     uint32_t accept_queue = 0;
     uint32_t accept_queue_max = 0;
+    uint32_t syn_queue = 0;
     uint32_t drops = 0;  // since start, as TcpExtListenDrops counts them
 };
 

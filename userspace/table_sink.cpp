@@ -156,9 +156,9 @@ std::string TableSink::record(const Record& record)
         return text;
     }
     if (const auto* l = std::get_if<ListenRecord>(&record)) {
-        text += fmt::format("{:<12} {:<6} {:<22} {:>22}   listening: {} dropped, accept queue {}/{}\n",
+        text += fmt::format("{:<12} {:<6} {:<22} {:>22}   listening: {} dropped, accept queue {}/{}, SYN queue {}\n",
                             clock_time(l->ts_ns), "", "", endpoint_text(l->local), l->drops,
-                            l->accept_queue, l->accept_queue_max);
+                            l->accept_queue, l->accept_queue_max, l->syn_queue);
         return text;
     }
     if (const auto* w = std::get_if<CloseWaitRecord>(&record)) {

@@ -55,6 +55,12 @@ TEST_CASE("ListenTable: a listener with nothing to say is left out", "[listen_ta
     // A new listener at the same port with a smaller counter: no negative drops.
     const std::vector<listen_record> reopened{listener(80, 2, 0)};
     CHECK(table.report(reopened, 1).empty());
+    // Handshakes waiting for their final ACK are worth a record.
+    std::vector<listen_record> half_open{listener(80, 7, 0)};
+    half_open[0].syn_queue = 3;
+    const auto records = table.report(half_open, 1);
+    REQUIRE(records.size() == 1);
+    CHECK(std::get<ListenRecord>(records[0]).syn_queue == 3);
 }
 
 TEST_CASE("the listen counters are read from /proc/net/netstat's TcpExt lines", "[listen]")

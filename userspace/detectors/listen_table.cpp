@@ -27,7 +27,7 @@ std::vector<Record> ListenTable::report(std::span<const listen_record> listeners
         // A listener opened after the start dropped all it counts since.
         const uint32_t before = start == drops_at_start_.end() ? 0 : start->second;
         const uint32_t drops = l.drops - std::min(l.drops, before);
-        if (drops == 0 && l.accept_queue == 0)
+        if (drops == 0 && l.accept_queue == 0 && l.syn_queue == 0)
             continue;
         ListenRecord r;
         r.ts_ns = ts_ns;
@@ -36,6 +36,7 @@ std::vector<Record> ListenTable::report(std::span<const listen_record> listeners
         r.local = {address_text(l.family, l.addr), l.port};
         r.accept_queue = l.accept_queue;
         r.accept_queue_max = l.accept_queue_max;
+        r.syn_queue = l.syn_queue;
         r.drops = drops;
         out.push_back(std::move(r));
     }
