@@ -244,10 +244,13 @@ void MetricsRegistry::observe_port_warning(const PortWarningRecord& record)
 void MetricsRegistry::start_listen_report()
 {
     const std::lock_guard lock(mutex_);
-    for (auto& [values, s] : series_[size_t(MetricId::accept_queue)])
-        s.value = 0;
-    for (auto& [key, listener] : listeners_)
+    for (MetricId queue : {MetricId::accept_queue, MetricId::syn_queue})
+        for (auto& [values, s] : series_[size_t(queue)])
+            s.value = 0;
+    for (auto& [key, listener] : listeners_) {
         listener.last.accept_queue = 0;
+        listener.last.syn_queue = 0;
+    }
 }
 
 void MetricsRegistry::observe_listen(const ListenRecord& record)
@@ -257,14 +260,17 @@ void MetricsRegistry::observe_listen(const ListenRecord& record)
     listeners_[{record.netns, record.local.address, record.local.port}] = {record, port};
     double drops = 0;
     double accept_queue = 0;
+    double syn_queue = 0;
     for (const auto& [key, listener] : listeners_) {
         if (listener.last.netns != record.netns || listener.port != port)
             continue;
         drops += listener.last.drops;
         accept_queue += listener.last.accept_queue;
+        syn_queue += listener.last.syn_queue;
     }
     set(MetricId::listen_drops, {netns, port}, drops);
     set(MetricId::accept_queue, {netns, port}, accept_queue);
+    set(MetricId::syn_queue, {netns, port}, syn_queue);
 }
 
 void MetricsRegistry::observe(const Record& record)

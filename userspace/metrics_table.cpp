@@ -100,6 +100,10 @@ const std::vector<MetricSpec> metrics{
     {MetricId::accept_queue, "connscope_accept_queue", "Accept queue", MetricType::gauge, {"netns", "port"},
      "Connections established and waiting for the listening application to accept them",
      "listen records (accept_queue), at every --interval and at exit", {}, Dashboard::handshakes, false},
+    {MetricId::syn_queue, "connscope_syn_queue", "SYN queue", MetricType::gauge, {"netns", "port"},
+     "Handshakes waiting for their final ACK; past the listen backlog, SYNs are dropped unless syncookies "
+     "answer them",
+     "listen records (syn_queue), at every --interval and at exit", {}, Dashboard::handshakes, false},
 };
 
 const std::array<LabelSpec, 15> labels{{

@@ -41,6 +41,7 @@ enum class MetricId {
     close_wait_connections,
     listen_drops,
     accept_queue,
+    syn_queue,
 };
 
 struct MetricSpec {

@@ -33,7 +33,7 @@ RETRANSMIT_KINDS = {"syn": "syn_retransmits", "fast": "fast_retransmits", "slow_
                     "timeout": "timeouts", "loss_probe": "loss_probes"}
 # Zero by design once the traffic is over: nothing is lost, every connection has closed.
 ZERO_AT_REST = {"connscope_events_lost_total", "connscope_connections_open", "connscope_close_wait_connections",
-                "connscope_accept_queue"}
+                "connscope_accept_queue", "connscope_syn_queue"}
 # The dashboards' variables select everything; Grafana's rate interval becomes a fixed window.
 VARIABLES = {"$instance": ".*", "$peer": ".*", "$process": ".*", "$__rate_interval": "1m"}
 

@@ -301,6 +301,7 @@ TEST_CASE("MetricsRegistry: listen records become listen drops and accept queues
         r.local = {laddr, lport};
         r.accept_queue = queue;
         r.accept_queue_max = 4;
+        r.syn_queue = queue + 1;
         r.drops = drops;
         return r;
     };
@@ -331,6 +332,10 @@ TEST_CASE("MetricsRegistry: listen records become listen drops and accept queues
                                         {R"({netns="7",port="other"})", 11}});
     CHECK(samples(text, "connscope_accept_queue") ==
           std::map<std::string, double>{{R"({netns="7",port="80"})", 1},
+                                        {R"({netns="7",port="8080"})", 0},
+                                        {R"({netns="7",port="other"})", 0}});
+    CHECK(samples(text, "connscope_syn_queue") ==
+          std::map<std::string, double>{{R"({netns="7",port="80"})", 2},
                                         {R"({netns="7",port="8080"})", 0},
                                         {R"({netns="7",port="other"})", 0}});
 }
