@@ -312,9 +312,9 @@ void HttpStream::skip(DataDirection direction, uint64_t count, bool tail_follows
 }
 
 // A head longer than the captured prefix (a request with a long Cookie line, a response with
-// long Set-Cookie lines): its captured lines are parsed, the rest is counted. When the
-// write's last bytes end a head, the writer put the whole head in it (the usual way) and its
-// end is known; otherwise the message runs until the other side starts its next one.
+// long Set-Cookie lines): its captured lines are parsed, the rest is counted. Where the head
+// ended is not in view (a write ending in CRLF CRLF may end a head or a chunked body alike),
+// so neither is its body: the message runs until the other side starts its next one.
 void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& done)
 {
     Reader& r = reader(chunk.direction);
@@ -325,7 +325,6 @@ void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& 
         return;
     }
     r.head_unseen = chunk.bytes - chunk.prefix.size() + (r.head.size() - (last_line_end + 1));
-    r.head_end_unseen = !chunk.tail.ends_with("\r\n\r\n");
     r.head.resize(last_line_end + 1);
     r.in_body = true;
     if (chunk.direction == requests_)
@@ -334,12 +333,14 @@ void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& 
         on_response_head(r, chunk.last_byte_ns, done);
 }
 
-// The other side starts a message: a body of unknown length on this side has ended.
+// The other side starts a message: a body of unknown length on this side has ended (so has a
+// chunked one whose framing was lost, when its end went unrecognised: trailers after it).
 void HttpStream::end_unknown_body(DataDirection starting, uint64_t ts, std::vector<Transaction>& done)
 {
     const DataDirection other = opposite(starting);
     const Reader& r = reader(other);
-    if (!r.in_body || r.body != Body::unknown)
+    const bool lost_chunks = r.body == Body::chunked && r.chunk == ChunkState::lost;
+    if (!r.in_body || (r.body != Body::unknown && !lost_chunks))
         return;
     if (other == requests_)
         message_done(other, ts, done);
@@ -488,22 +489,19 @@ void HttpStream::end_trailer_line(Reader& r)
 }
 
 // Sets the body framing from a head's fields.
-void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close,
-                            bool can_have_body)
+void HttpStream::start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close)
 {
     r.chunk = ChunkState::size;
     r.chunk_size = 0;
     r.size_digits = 0;
     r.recent.clear();
-    if (r.head_end_unseen) { // where the body starts is not known: its framing is no use
+    if (r.head_unseen) { // where the body starts is not known: its framing is no use
         r.body = Body::unknown;
     } else if (chunked_body) {
         r.body = Body::chunked;
     } else if (length) {
         r.body = Body::length;
         r.remaining = *length;
-    } else if (r.head_unseen && can_have_body) { // its framing fields may be among the unseen lines
-        r.body = Body::unknown;
     } else {
         r.body = until_close ? Body::until_close : Body::none;
     }
@@ -545,10 +543,9 @@ void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction
     if (has_token(field(*head, "Upgrade"), "h2c"))
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
-    start_body(r, chunked(*head), length, false, true);
+    start_body(r, chunked(*head), length, false);
     r.head.clear();
     r.head_unseen = 0;
-    r.head_end_unseen = false;
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(requests_, ts, done);
 }
@@ -589,17 +586,15 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
         r.in_body = false;
         r.head.clear();
         r.head_unseen = 0;
-        r.head_end_unseen = false;
-        return;
+            return;
     }
     tx.status = status;
     const bool bodyless = tx.method == "HEAD" || status == 204 || status == 304;
     const bool until_close = !bodyless && !chunked(*head) && !length;
     tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !(until_close && !r.head_unseen);
-    start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close, !bodyless);
+    start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close);
     r.head.clear();
     r.head_unseen = 0;
-    r.head_end_unseen = false;
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(responses(), ts, done);
 }
@@ -622,7 +617,6 @@ void HttpStream::message_done(DataDirection direction, uint64_t ts, std::vector<
     r.in_body = false;
     r.head.clear();
     r.head_unseen = 0;
-    r.head_end_unseen = false;
     if (direction == requests_ || pending_.empty())
         return;
     pending_.front().response_end_ns = ts;

@@ -85,7 +85,6 @@ class HttpStream
         bool in_body = false;
         std::string head; // head bytes so far
         uint64_t head_unseen = 0; // bytes of a cut head that were not captured
-        bool head_end_unseen = false; // and where it ended is not known either
         uint64_t head_start_ns = 0;
         Body body = Body::none;
         uint64_t remaining = 0; // of the body (length) or of the chunk (chunked)
@@ -112,8 +111,7 @@ class HttpStream
     size_t feed_chunked(Reader& r, std::string_view data);
     static void end_size_line(Reader& r);
     static void end_trailer_line(Reader& r);
-    static void start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close,
-                           bool can_have_body);
+    static void start_body(Reader& r, bool chunked_body, std::optional<uint64_t> length, bool until_close);
     void on_request_head(Reader& r, uint64_t ts, std::vector<Transaction>& done);
     void on_response_head(Reader& r, uint64_t ts, std::vector<Transaction>& done);
     void message_done(DataDirection direction, uint64_t ts, std::vector<Transaction>& done);

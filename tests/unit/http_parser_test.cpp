@@ -370,20 +370,56 @@ TEST_CASE("a long head written whole: its captured lines parsed, the rest counte
     CHECK(done[2].resp_bytes == response_head.size());
 }
 
-TEST_CASE("a long head with its framing in view keeps that framing", "[http]")
+TEST_CASE("the conversation captured with short prefixes still gives its four transactions", "[http]")
 {
-    const std::string response_head = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nSet-Cookie: " +
-                                      std::string(2000, 's') + "\r\n\r\n";
+    for (size_t prefix = 32; prefix <= 64; ++prefix) {
+        INFO("prefix " << prefix);
+        HttpStream stream;
+        std::vector<Transaction> done;
+        uint64_t ts = 1;
+        for (const Write& w : conversation) {
+            const std::string_view bytes = w.bytes;
+            const size_t head = std::min(bytes.size(), prefix);
+            const size_t tail = std::min<size_t>(bytes.size() - head, 16);
+            stream.feed({w.direction, bytes.size(), bytes.substr(0, head), bytes.substr(bytes.size() - tail), ts, ts},
+                        done);
+            ts += 10;
+        }
+        stream.close(done);
+        REQUIRE(done.size() == 4);
+        for (size_t i = 0; i < 4; ++i) {
+            CHECK(done[i].req_bytes == conversation[2 * i].bytes.size());
+            CHECK(done[i].resp_bytes == conversation[2 * i + 1].bytes.size());
+            CHECK(done[i].end == TransactionEnd::complete);
+        }
+        CHECK(done[0].method == "GET");
+        CHECK(done[1].method == "POST");
+        CHECK(done[2].method == "HEAD");
+        CHECK(done[0].status == 200);
+        CHECK(done[1].status == 201);
+        CHECK(done[2].status == 200);
+        CHECK(done[3].status == 304);
+    }
+}
+
+TEST_CASE("a long head cut just before a chunked body that ends the write", "[http]")
+{
+    // The write ends in CRLF CRLF, as a head would: here it is the chunked body's end.
+    const std::string response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: " +
+                                 std::string(2000, 's') + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
     HttpStream stream;
     std::vector<Transaction> done;
     stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
-    stream.feed({Dir::received, response_head.size(), std::string_view(response_head).substr(0, 512),
-                 std::string_view(response_head).substr(response_head.size() - 16), 2, 2},
+    stream.feed({Dir::received, response.size(), std::string_view(response).substr(0, 512),
+                 std::string_view(response).substr(response.size() - 16), 2, 2},
                 done);
-    stream.feed({Dir::received, 9, "not found", {}, 3, 3}, done);
-    REQUIRE(done.size() == 1);
-    CHECK(done[0].status == 404);
-    CHECK(done[0].resp_bytes == response_head.size() + 9);
+    stream.feed({Dir::sent, get1.size(), get1, {}, 3, 3}, done);
+    stream.feed({Dir::received, resp1.size(), resp1, {}, 4, 4}, done);
+    CHECK_FALSE(stream.stopped());
+    REQUIRE(done.size() == 2);
+    CHECK(done[0].resp_bytes == response.size());
+    CHECK(done[1].status == 200);
+    CHECK(done[1].resp_bytes == resp1.size());
 }
 
 TEST_CASE("protocols other than HTTP/1.x are labelled and not parsed", "[http]")
@@ -445,6 +481,22 @@ TEST_CASE("malformed bytes mark the connection not HTTP and never crash", "[http
         HttpStream stream;
         const auto t = run(stream, writes);
         CHECK(t.size() <= 4);
+        // The same bytes captured as the kernel would with a tiny --http-capture-bytes: a
+        // prefix and a 16-byte tail of each write, so heads are cut and bodies skipped.
+        HttpStream cut_stream;
+        std::vector<Transaction> cut_done;
+        uint64_t ts = 1;
+        for (const Write& w : writes) {
+            const std::string_view bytes = w.bytes;
+            const size_t prefix = std::min<size_t>(bytes.size(), 24 + round % 40);
+            const size_t tail = std::min<size_t>(bytes.size() - prefix, 16);
+            cut_stream.feed({w.direction, bytes.size(), bytes.substr(0, prefix), bytes.substr(bytes.size() - tail), ts,
+                             ts + 1},
+                            cut_done);
+            ts += 10;
+        }
+        cut_stream.close(cut_done);
+        CHECK(cut_done.size() <= 4);
     }
 }
 
