@@ -3,7 +3,8 @@
  * the raw syscall tracepoints, so process and message boundaries are the application's own.
  * The maps of maps.bpf.h are shared with conn.bpf.c (user space reuses their fds): events
  * arrive in one ring buffer, in order with the connection events. Like conn.bpf.c, each
- * hook has a tp_btf and a raw_tp variant sharing one body. */
+ * hook has a tp_btf and a raw_tp variant sharing one body, and a third, tp_btf with direct
+ * loads, for kernels with bpf_rdonly_cast (enum read_mode). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
