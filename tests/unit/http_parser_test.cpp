@@ -31,6 +31,14 @@ std::vector<Transaction> run(HttpStream& stream, const std::vector<Write>& write
     return done;
 }
 
+// A write as the kernel captures it: its first `prefix` bytes and its last 16 after them.
+DataChunk captured(Dir direction, std::string_view bytes, uint64_t ts, size_t prefix = 512)
+{
+    const size_t head = std::min(bytes.size(), prefix);
+    const size_t tail = std::min<size_t>(bytes.size() - head, 16);
+    return {direction, bytes.size(), bytes.substr(0, head), bytes.substr(bytes.size() - tail), ts, ts};
+}
+
 std::vector<Transaction> run(const std::vector<Write>& writes, bool close = true)
 {
     HttpStream stream;
@@ -311,9 +319,7 @@ TEST_CASE("a long head read with its body: the message runs until the other side
     HttpStream stream;
     std::vector<Transaction> done;
     stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
-    stream.feed({Dir::received, response.size(), std::string_view(response).substr(0, 512),
-                 std::string_view(response).substr(response.size() - 16), 2, 2},
-                done);
+    stream.feed(captured(Dir::received, response, 2), done);
     CHECK_FALSE(stream.stopped());
     CHECK(done.empty());
     stream.feed({Dir::sent, get1.size(), get1, {}, 3, 3}, done);
@@ -334,15 +340,11 @@ TEST_CASE("a long head written whole: its captured lines parsed, the rest counte
                                 "\r\nAccept: */*\r\n\r\n";
     const std::string response_head = "HTTP/1.1 200 OK\r\nSet-Cookie: " + std::string(2000, 's') +
                                       "\r\nContent-Length: 700\r\n\r\n";
-    auto cut = [](Dir direction, const std::string& bytes, uint64_t ts) {
-        return DataChunk{direction, bytes.size(), std::string_view(bytes).substr(0, 512),
-                         std::string_view(bytes).substr(bytes.size() - 16), ts, ts + 5};
-    };
     HttpStream stream;
     std::vector<Transaction> done;
-    stream.feed(cut(Dir::sent, request, 100), done);
+    stream.feed(captured(Dir::sent, request, 100), done);
     CHECK_FALSE(stream.stopped());
-    stream.feed(cut(Dir::received, response_head, 200), done);
+    stream.feed(captured(Dir::received, response_head, 200), done);
     stream.feed({Dir::received, 700, std::string(700, 'b'), {}, 300, 305}, done);
     CHECK(done.empty()); // its length was not seen: it ends where the next request begins
     stream.feed({Dir::sent, get1.size(), get1, {}, 400, 405}, done);
@@ -362,7 +364,7 @@ TEST_CASE("a long head written whole: its captured lines parsed, the rest counte
     CHECK(done[1].resp_bytes == resp1.size());
     // The last one, cut again, ends with the connection: complete, not truncated.
     stream.feed({Dir::sent, get1.size(), get1, {}, 600, 605}, done);
-    stream.feed(cut(Dir::received, response_head, 700), done);
+    stream.feed(captured(Dir::received, response_head, 700), done);
     stream.close(done);
     REQUIRE(done.size() == 3);
     CHECK(done[2].end == TransactionEnd::complete);
@@ -378,11 +380,7 @@ TEST_CASE("the conversation captured with short prefixes still gives its four tr
         std::vector<Transaction> done;
         uint64_t ts = 1;
         for (const Write& w : conversation) {
-            const std::string_view bytes = w.bytes;
-            const size_t head = std::min(bytes.size(), prefix);
-            const size_t tail = std::min<size_t>(bytes.size() - head, 16);
-            stream.feed({w.direction, bytes.size(), bytes.substr(0, head), bytes.substr(bytes.size() - tail), ts, ts},
-                        done);
+            stream.feed(captured(w.direction, w.bytes, ts, prefix), done);
             ts += 10;
         }
         stream.close(done);
@@ -410,9 +408,7 @@ TEST_CASE("a long head cut just before a chunked body that ends the write", "[ht
     HttpStream stream;
     std::vector<Transaction> done;
     stream.feed({Dir::sent, get1.size(), get1, {}, 1, 1}, done);
-    stream.feed({Dir::received, response.size(), std::string_view(response).substr(0, 512),
-                 std::string_view(response).substr(response.size() - 16), 2, 2},
-                done);
+    stream.feed(captured(Dir::received, response, 2), done);
     stream.feed({Dir::sent, get1.size(), get1, {}, 3, 3}, done);
     stream.feed({Dir::received, resp1.size(), resp1, {}, 4, 4}, done);
     CHECK_FALSE(stream.stopped());
@@ -487,12 +483,7 @@ TEST_CASE("malformed bytes mark the connection not HTTP and never crash", "[http
         std::vector<Transaction> cut_done;
         uint64_t ts = 1;
         for (const Write& w : writes) {
-            const std::string_view bytes = w.bytes;
-            const size_t prefix = std::min<size_t>(bytes.size(), 24 + round % 40);
-            const size_t tail = std::min<size_t>(bytes.size() - prefix, 16);
-            cut_stream.feed({w.direction, bytes.size(), bytes.substr(0, prefix), bytes.substr(bytes.size() - tail), ts,
-                             ts + 1},
-                            cut_done);
+            cut_stream.feed(captured(w.direction, w.bytes, ts, 24 + round % 40), cut_done);
             ts += 10;
         }
         cut_stream.close(cut_done);
