@@ -192,6 +192,8 @@ void HttpStream::feed(const DataChunk& chunk, std::vector<Transaction>& done)
 {
     if (stopped_ || chunk.bytes == 0)
         return;
+    message_done_in_write_ = false;
+    write_direction_ = chunk.direction;
     std::string held;
     std::string_view prefix = chunk.prefix;
     if (protocol_ == Protocol::unknown) {
@@ -319,7 +321,9 @@ void HttpStream::end_cut_head(const DataChunk& chunk, std::vector<Transaction>& 
 {
     Reader& r = reader(chunk.direction);
     const size_t last_line_end = r.head.rfind('\n');
-    if (last_line_end == std::string::npos) { // not even the first line was captured
+    // After another message in the same write (pipelining), the rest of the write may hold
+    // more messages: counting them into this one would be a guess.
+    if (last_line_end == std::string::npos || message_done_in_write_) {
         stop(Protocol::http1);
         lost_ = true;
         return;
@@ -614,6 +618,7 @@ void HttpStream::add_bytes(DataDirection direction, uint64_t count, uint64_t ts)
 void HttpStream::message_done(DataDirection direction, uint64_t ts, std::vector<Transaction>& done)
 {
     Reader& r = reader(direction);
+    message_done_in_write_ |= direction == write_direction_;
     r.in_body = false;
     r.head.clear();
     r.head_unseen = 0;

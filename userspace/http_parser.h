@@ -136,6 +136,9 @@ class HttpStream
     Reader response_reader_;
     std::deque<Transaction> pending_; // requests in order; the front awaits its response
     bool upgrade_h2c_ = false;
+    // A message of the write being fed (not the other side's, which it ended) is complete.
+    DataDirection write_direction_ = DataDirection::sent;
+    bool message_done_in_write_ = false;
 };
 
 // "/a/b?x=1" → "/a/b"; "http://h/p?q" → "/p".

@@ -400,6 +400,22 @@ TEST_CASE("the conversation captured with short prefixes still gives its four tr
     }
 }
 
+TEST_CASE("pipelined responses read together past the capture: what follows is lost, not merged", "[http]")
+{
+    HttpStream stream;
+    std::vector<Transaction> done;
+    stream.feed({Dir::sent, 3 * get1.size(), get1 + get1 + get1, {}, 1, 1}, done);
+    const std::string long_resp = "HTTP/1.1 200 OK\r\nSet-Cookie: " + std::string(600, 's') +
+                                  "\r\nContent-Length: 5\r\n\r\nhello";
+    stream.feed(captured(Dir::received, resp1 + long_resp + resp1, 2), done);
+    CHECK(stream.stopped());
+    stream.close(done);
+    REQUIRE(done.size() == 3);
+    CHECK(done[0].end == TransactionEnd::complete);
+    CHECK(done[1].end == TransactionEnd::capture_lost);
+    CHECK(done[2].end == TransactionEnd::capture_lost);
+}
+
 TEST_CASE("a long head cut just before a chunked body that ends the write", "[http]")
 {
     // The write ends in CRLF CRLF, as a head would: here it is the chunked body's end.
