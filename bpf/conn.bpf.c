@@ -556,7 +556,7 @@ static __always_inline int handle_accept_exit(long ret, bool btf)
 
 static __always_inline int handle_sys_exit(const struct pt_regs *regs, long ret, bool btf)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
+	long id = SYSCALL_NR(btf, regs);
 
 	if (id == NR_CONNECT)
 		return handle_connect_exit(ret, btf);

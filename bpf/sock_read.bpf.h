@@ -13,6 +13,15 @@
 #define S_IFSOCK 0140000
 #define TCPHDR_SYN 0x02
 
+/* A syscall's number and arguments (x86_64: the fourth is in r10). tp_btf programs hold
+ * pt_regs as a BTF pointer and load them directly: these run for every syscall. raw_tp ones
+ * read them with probe reads. */
+#define SYSCALL_NR(btf, regs) ((btf) ? (regs)->orig_ax : BPF_CORE_READ(regs, orig_ax))
+#define SYSCALL_ARG1(btf, regs) ((btf) ? PT_REGS_PARM1(regs) : PT_REGS_PARM1_CORE(regs))
+#define SYSCALL_ARG2(btf, regs) ((btf) ? PT_REGS_PARM2(regs) : PT_REGS_PARM2_CORE(regs))
+#define SYSCALL_ARG3(btf, regs) ((btf) ? PT_REGS_PARM3(regs) : PT_REGS_PARM3_CORE(regs))
+#define SYSCALL_ARG4(btf, regs) ((btf) ? (regs)->r10 : BPF_CORE_READ(regs, r10))
+
 /* Mixed into raw_tp socket keys so the NDJSON never carries a kernel address. */
 const volatile __u64 key_salt = 0;
 
