@@ -130,7 +130,7 @@ enum read_mode {
 	READ_DIRECT = 3, /* direct loads; tp_btf socket keys */
 };
 
-/* wanted_sock() and the filters, with direct loads. */
+/* wanted_sock() with direct loads. */
 static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
 {
 	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
@@ -157,12 +157,21 @@ static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
 	family = sk->__sk_common.skc_family;
 	if (sk->sk_protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
 		return NULL;
-	if (filter_netns && sk->__sk_common.skc_net.net->ns.inum != filter_netns)
-		return NULL;
-	if (filter_port && sk->__sk_common.skc_num != filter_port &&
-	    bpf_ntohs(sk->__sk_common.skc_dport) != filter_port)
-		return NULL;
 	return sk;
+}
+
+/* The --netns and --port filters, for a socket found at a syscall's entry. */
+static __always_inline bool sock_flow_wanted(struct sock *sk, enum read_mode mode)
+{
+	struct flow flow = {};
+
+	if (!filter_netns && !filter_port)
+		return true;
+	if (mode == READ_DIRECT)
+		flow_from_sock_btf(&flow, bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock)));
+	else
+		flow_from_sock(&flow, sk);
+	return flow_wanted(&flow);
 }
 
 /* The direction of a syscall that moves data, or 0 for any other. */
@@ -201,26 +210,16 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;
+	sk = mode == READ_DIRECT ? wanted_sock_btf(SYSCALL_ARG1(btf, regs), &args.sock_ino)
+				 : wanted_sock(SYSCALL_ARG1(btf, regs), &args.sock_ino);
+	if (!sk || !sock_flow_wanted(sk, mode))
+		return 0;
 	if (mode == READ_DIRECT) {
-		struct tcp_sock *tp;
+		struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 
-		sk = wanted_sock_btf(SYSCALL_ARG1(btf, regs), &args.sock_ino);
-		if (!sk)
-			return 0;
-		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 		args.snd_cwnd = tp->snd_cwnd;
 		args.snd_ssthresh = tp->snd_ssthresh;
 	} else {
-		sk = wanted_sock(SYSCALL_ARG1(btf, regs), &args.sock_ino);
-		if (!sk)
-			return 0;
-		if (filter_netns || filter_port) {
-			struct flow flow = {};
-
-			flow_from_sock(&flow, sk);
-			if (!flow_wanted(&flow))
-				return 0;
-		}
 		args.snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
 		args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
 	}
