@@ -548,8 +548,7 @@ void HttpStream::on_request_head(Reader& r, uint64_t ts, std::vector<Transaction
         upgrade_h2c_ = true;
     pending_.push_back(std::move(tx));
     start_body(r, chunked(*head), length, false);
-    r.head.clear();
-    r.head_unseen = 0;
+    r.clear_head();
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(requests_, ts, done);
 }
@@ -588,8 +587,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     }
     if (status < 200) { // 100 Continue, 103 Early Hints: the final response follows
         r.in_body = false;
-        r.head.clear();
-        r.head_unseen = 0;
+        r.clear_head();
             return;
     }
     tx.status = status;
@@ -597,8 +595,7 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     const bool until_close = !bodyless && !chunked(*head) && !length;
     tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !(until_close && !r.head_unseen);
     start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close);
-    r.head.clear();
-    r.head_unseen = 0;
+    r.clear_head();
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(responses(), ts, done);
 }
@@ -620,8 +617,7 @@ void HttpStream::message_done(DataDirection direction, uint64_t ts, std::vector<
     Reader& r = reader(direction);
     message_done_in_write_ |= direction == write_direction_;
     r.in_body = false;
-    r.head.clear();
-    r.head_unseen = 0;
+    r.clear_head();
     if (direction == requests_ || pending_.empty())
         return;
     pending_.front().response_end_ns = ts;

@@ -93,6 +93,12 @@ class HttpStream
         int size_digits = 0;
         bool trailer_line_empty = true;
         std::string recent; // last bytes of a chunked body whose framing was lost
+
+        void clear_head()
+        {
+            head.clear();
+            head_unseen = 0;
+        }
     };
 
     void detect(const DataChunk& chunk);
