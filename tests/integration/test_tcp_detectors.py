@@ -369,7 +369,9 @@ class IdleRestartTest(unittest.TestCase):
 
 def clients_meet_a_listener(name, port, clients, prepare=lambda ns: None):
     """The backlog peer: a listener with a backlog of 1 that never accepts, and clients that
-    connect to it. Returns connscope's records and the namespace's counters over the run."""
+    connect to it. Returns connscope's records, the namespace's counters over the run, and
+    the listener's queues as ss saw them as connscope stopped (accept queue: the listener's
+    Recv-Q; SYN queue: its SYN-RECV sockets)."""
     with NetNs(name) as ns:
         prepare(ns)
         before = ns.nstat()
@@ -377,10 +379,14 @@ def clients_meet_a_listener(name, port, clients, prepare=lambda ns: None):
             peer = subprocess.Popen(ns.exec_args("python3", PEER, "backlog", str(port), str(clients)),
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             json.loads(peer.stdout.readline())
+            ss = {state: subprocess.run(ns.exec_args("ss", "-Htn", "state", state, f"( sport = :{port} )"),
+                                        capture_output=True, text=True, check=True).stdout.splitlines()
+                  for state in ("listening", "syn-recv")}
             cs.stop()
         kernel = delta(before, ns.nstat())
         peer.communicate("\n", timeout=30)
-    return cs, kernel
+    queues = {"accept_queue": int(ss["listening"][0].split()[0]), "syn_queue": len(ss["syn-recv"])}
+    return cs, kernel, queues
 
 
 class FullAcceptQueueTest(unittest.TestCase):
@@ -389,7 +395,7 @@ class FullAcceptQueueTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require_root()
-        cls.cs, cls.kernel = clients_meet_a_listener("backlog", 8097, cls.CLIENTS)
+        cls.cs, cls.kernel, cls.ss = clients_meet_a_listener("backlog", 8097, cls.CLIENTS)
 
     def test_listen_drops_equal_the_kernel_counters(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
@@ -406,6 +412,7 @@ class FullAcceptQueueTest(unittest.TestCase):
         # listen(1) lets two connections wait; the clients that got in are still queued.
         self.assertEqual(listen["accept_queue_max"], 1)
         self.assertEqual(listen["accept_queue"], 2)
+        self.assertEqual((listen["accept_queue"], listen["syn_queue"]), (self.ss["accept_queue"], self.ss["syn_queue"]))
 
 
 class AcceptQueueWaitTest(unittest.TestCase):
@@ -444,7 +451,7 @@ table inet connscope_syn_queue {
             ns.sysctl("net.ipv4.tcp_syncookies", 0)
             ns.nft(cls.DROP_SYN_ACKS)
 
-        cls.cs, cls.kernel = clients_meet_a_listener("synq", 8098, cls.CLIENTS, prepare)
+        cls.cs, cls.kernel, cls.ss = clients_meet_a_listener("synq", 8098, cls.CLIENTS, prepare)
 
     def test_drops_without_overflows(self):
         self.assertEqual(self.cs.returncode, 0, self.cs.stderr)
@@ -457,6 +464,8 @@ table inet connscope_syn_queue {
         # drops once it holds more than the backlog), and stay there without their SYN-ACKs.
         self.assertEqual([(r["drops"], r["accept_queue"], r["syn_queue"], r["accept_queue_max"]) for r in listens],
                          [(self.kernel["TcpExtListenDrops"], 0, 2, 1)])
+        self.assertEqual((listens[0]["accept_queue"], listens[0]["syn_queue"]),
+                         (self.ss["accept_queue"], self.ss["syn_queue"]))
 
 
 class CloseWaitTest(unittest.TestCase):
