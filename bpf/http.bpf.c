@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* HTTP capture: the start (and last bytes) of every read and write on a TCP socket, seen at
- * the raw syscall tracepoints, so process and message boundaries are the application's own.
+/* HTTP capture: the start (and last bytes) of every read and write on a TCP socket, seen
+ * inside the application's own syscall, so process and message boundaries are its own.
  * The maps of maps.bpf.h are shared with conn.bpf.c (user space reuses their fds): events
- * arrive in one ring buffer, in order with the connection events. Like conn.bpf.c, each
- * hook has a tp_btf and a raw_tp variant sharing one body, and a third, tp_btf with direct
- * loads, for kernels with bpf_rdonly_cast (enum read_mode). */
+ * arrive in one ring buffer, in order with the connection events.
+ *
+ * Two sets of hooks. Where the kernel has them, the socket tracepoints (sock_send_length,
+ * sock_recv_length, tcp_sendmsg_locked) run only for socket I/O; the buffer comes from the
+ * syscall's saved registers. Otherwise the syscall tracepoints run for every syscall of every
+ * process and map the fd to its socket. Like conn.bpf.c, those have a tp_btf and a raw_tp
+ * variant sharing one body, and a third, tp_btf with direct loads, for kernels with
+ * bpf_rdonly_cast (enum read_mode); the socket hooks always load directly. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -33,6 +38,10 @@ const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
 
 /* A peek leaves the data queued: it will be read again. */
 #define MSG_PEEK 2
+
+/* task_struct flags: threads with no syscall of their own behind a socket hook. */
+#define PF_IO_WORKER 0x00000010
+#define PF_KTHREAD 0x00200000
 
 /* iovecs past this many are counted, not captured (nginx writes up to 64 at once). */
 #define HTTP_IOV_MAX 64
@@ -73,6 +82,22 @@ struct {
 	__type(key, int);
 	__type(value, struct http_args);
 } http_task_args SEC(".maps");
+
+/* A send in progress on the socket hooks, from the first pass of tcp_sendmsg_locked() (before
+ * anything of the call is sent) to sock_send_length at its end. */
+struct send_start {
+	__u64 enter_ns; /* 0: none in progress */
+	__u64 msg; /* the call's struct msghdr: every pass of one call sees the same */
+	__u32 snd_cwnd;
+	__u32 snd_ssthresh;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct send_start);
+} http_send_start SEC(".maps");
 
 /* Sockets user space found not to speak HTTP/1.x (TLS, HTTP/2, anything else), by socket
  * inode: inode numbers are not reused the way socket addresses are. */
@@ -194,6 +219,28 @@ static __always_inline __u32 data_direction(long id)
 	}
 }
 
+/* Where the data of syscall id is, from its second and third arguments. */
+static __always_inline bool locate_buffer(struct http_args *args, long id, __u64 arg2, __u64 arg3)
+{
+	args->buffer = arg2;
+	args->kind = BUFFER_PLAIN;
+	if (id == NR_READV || id == NR_WRITEV) {
+		args->kind = BUFFER_IOVEC;
+		args->iovcnt = arg3;
+	} else if (id == NR_SENDMSG || id == NR_RECVMSG) {
+		struct user_msghdr msg;
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)arg2))
+			return false;
+		args->kind = BUFFER_IOVEC;
+		args->buffer = (__u64)msg.msg_iov;
+		args->iovcnt = msg.msg_iovlen;
+	} else if (id == NR_SENDFILE) {
+		args->kind = BUFFER_NONE;
+	}
+	return true;
+}
+
 static __always_inline int handle_enter(const struct pt_regs *regs, long id, enum read_mode mode)
 {
 	const bool btf = mode != READ_RAW_TP;
@@ -228,22 +275,8 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 	 * time, and reading the clock is not free in a VM. */
 	if (args.direction == HTTP_SENT)
 		args.enter_ns = bpf_ktime_get_ns();
-	args.buffer = SYSCALL_ARG2(btf, regs);
-	args.kind = BUFFER_PLAIN;
-	if (id == NR_READV || id == NR_WRITEV) {
-		args.kind = BUFFER_IOVEC;
-		args.iovcnt = SYSCALL_ARG3(btf, regs);
-	} else if (id == NR_SENDMSG || id == NR_RECVMSG) {
-		struct user_msghdr msg;
-
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)args.buffer))
-			return 0;
-		args.kind = BUFFER_IOVEC;
-		args.buffer = (__u64)msg.msg_iov;
-		args.iovcnt = msg.msg_iovlen;
-	} else if (id == NR_SENDFILE) {
-		args.kind = BUFFER_NONE;
-	}
+	if (!locate_buffer(&args, id, SYSCALL_ARG2(btf, regs), SYSCALL_ARG3(btf, regs)))
+		return 0;
 	if (mode == READ_DIRECT) {
 		struct http_args *slot = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0,
 							      BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -373,40 +406,25 @@ static __always_inline bool read_sock_state(struct http_data_event *e, const str
 	return true;
 }
 
-static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enum read_mode mode)
+/* The event for a read or write that returned ret > 0 bytes. */
+static __always_inline void emit_data(const struct http_args *args, long ret, enum read_mode mode)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct http_args *args;
 	struct http_scratch *s;
 	struct http_data_event *e;
 	__u32 zero = 0;
 	__u32 prefix;
 
-	/* Most syscalls move no data: they are sent away before the map lookup. */
-	if (!data_direction(SYSCALL_NR(mode != READ_RAW_TP, regs)))
-		return 0;
-	if (mode == READ_DIRECT) {
-		args = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0, 0);
-		if (!args || !args->sk)
-			return 0;
-	} else {
-		args = bpf_map_lookup_elem(&http_args, &pid_tgid);
-		if (!args)
-			return 0;
-	}
-	if (ret <= 0)
-		goto out;
 	s = bpf_map_lookup_elem(&http_scratch, &zero);
 	if (!s)
-		goto out;
+		return;
 	e = &s->e;
 	e->hdr.type = EVENT_HTTP_DATA;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	/* A connection whose cookie was never made opened before connscope: not tracked. */
 	if (!read_sock_state(e, args, mode))
-		goto out;
-	e->owner.pid = pid_tgid >> 32;
+		return;
+	e->owner.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->owner.comm, sizeof(e->owner.comm));
 	e->enter_ns = args->enter_ns;
 	e->bytes = ret;
@@ -425,7 +443,27 @@ static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enu
 				       (e->captured & (2 * HTTP_CAPTURE_MAX - 1)),
 			       wakeup_flags()))
 		count(COUNTER_EVENTS_LOST, 1);
-out:
+}
+
+static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enum read_mode mode)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct http_args *args;
+
+	/* Most syscalls move no data: they are sent away before the map lookup. */
+	if (!data_direction(SYSCALL_NR(mode != READ_RAW_TP, regs)))
+		return 0;
+	if (mode == READ_DIRECT) {
+		args = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0, 0);
+		if (!args || !args->sk)
+			return 0;
+	} else {
+		args = bpf_map_lookup_elem(&http_args, &pid_tgid);
+		if (!args)
+			return 0;
+	}
+	if (ret > 0)
+		emit_data(args, ret, mode);
 	if (mode == READ_DIRECT)
 		args->sk = 0;
 	else
@@ -467,4 +505,99 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(http_exit_raw, const struct pt_regs *regs, long ret)
 {
 	return handle_exit(regs, ret, READ_RAW_TP);
+}
+
+/* The user socket behind sk, when it is a TCP socket worth capturing (a BTF pointer). Kernel
+ * sockets (NFS, iSCSI) have no file and no user buffer. */
+static __always_inline struct sock *wanted_user_sock(struct sock *sk, __u32 *ino)
+{
+	struct socket *sock = sk->sk_socket;
+	__u16 family = sk->__sk_common.skc_family;
+	struct file *file;
+
+	if (sk->sk_protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6) || !sock)
+		return NULL;
+	file = sock->file;
+	if (!file)
+		return NULL;
+	*ino = file->f_inode->i_ino;
+	if (bpf_map_lookup_elem(&http_skip, ino) || !sock_flow_wanted(sk, READ_DIRECT))
+		return NULL;
+	return sk;
+}
+
+/* The socket hooks' common part: the syscall behind them, from its saved registers, says
+ * where the data is. io_uring workers and kernel threads run no syscall of their own. */
+static __always_inline int handle_socket_data(struct sock *sk, int ret, int flags, __u32 direction)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct http_args args = {};
+	struct send_start *start;
+	struct pt_regs *regs;
+	long id;
+
+	if (ret <= 0 || (flags & MSG_PEEK) || (task->flags & (PF_KTHREAD | PF_IO_WORKER)))
+		return 0;
+	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	id = regs->orig_ax;
+	if (data_direction(id) != direction || !wanted_user_sock(sk, &args.sock_ino))
+		return 0;
+	args.sk = (__u64)sk;
+	args.direction = direction;
+	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs)))
+		return 0;
+	if (direction == HTTP_SENT) {
+		start = bpf_sk_storage_get(&http_send_start, sk, 0, 0);
+		if (start && start->enter_ns) {
+			args.enter_ns = start->enter_ns;
+			args.snd_cwnd = start->snd_cwnd;
+			args.snd_ssthresh = start->snd_ssthresh;
+			start->enter_ns = 0;
+		} else {
+			/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
+			const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+
+			args.enter_ns = bpf_ktime_get_ns();
+			args.snd_cwnd = tp->snd_cwnd;
+			args.snd_ssthresh = tp->snd_ssthresh;
+		}
+	}
+	emit_data(&args, ret, READ_DIRECT);
+	return 0;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(http_send_begin, struct sock *sk, const struct msghdr *msg)
+{
+	const struct tcp_sock *tp;
+	struct send_start *start;
+	__u32 ino;
+
+	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return 0;
+	if (!wanted_user_sock(sk, &ino))
+		return 0;
+	start = bpf_sk_storage_get(&http_send_start, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!start || (start->enter_ns && start->msg == (__u64)msg))
+		return 0;
+	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	start->enter_ns = bpf_ktime_get_ns();
+	start->msg = (__u64)msg;
+	start->snd_cwnd = tp->snd_cwnd;
+	start->snd_ssthresh = tp->snd_ssthresh;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(http_sent, struct sock *sk, int ret, int flags)
+{
+	return handle_socket_data(sk, ret, flags, HTTP_SENT);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(http_received, struct sock *sk, int ret, int flags)
+{
+	return handle_socket_data(sk, ret, flags, HTTP_RECEIVED);
 }

@@ -39,8 +39,10 @@ std::span<const SignalHooks> signal_hooks()
         {"delayed_ack", {"timer_expire_entry"}},
         {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
         {"idle_restart", {"tcp_sendmsg_locked"}},
-        // bpf/http.bpf.c: the data of reads, writes and sendfile() on TCP sockets, same kind.
-        {"http_data", {"sys_enter", "sys_exit"}},
+        // bpf/http.bpf.c: the data of reads, writes and sendfile() on TCP sockets. The socket
+        // tracepoints run only for socket I/O (tp_btf only: they load fields directly).
+        {"http_data", {"sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"}, {},
+         {"sys_enter", "sys_exit"}},
         // No tracepoint sees a SYN dropped for a full accept queue; the listener's sk_drops
         // does, read through the TCP socket iterator (iter/tcp).
         {"listen_drops", {"tcp"}, "iter"},
@@ -58,14 +60,36 @@ std::string_view program_for(const HookPrograms& hook, AttachKind kind)
     return kind == AttachKind::tp_btf ? hook.tp_btf_program : hook.raw_tp_program;
 }
 
-std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing)
+bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
+                   bool fallback_forced)
+{
+    if (signal.fallback.empty())
+        return false;
+    if (fallback_forced || kind == AttachKind::raw_tp)
+        return true;
+    for (std::string_view hook : signal.hooks)
+        if (hooks_missing.contains(std::string(hook)))
+            return true;
+    return false;
+}
+
+bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals)
+{
+    for (const SignalMechanism& signal : signals)
+        if (signal.signal == "http_data")
+            return !signal.hooks.empty() && signal.hooks.front() == "sock_send_length";
+    return false;
+}
+
+std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
+                                               bool fallback_forced)
 {
     std::vector<SignalMechanism> out;
     for (const SignalHooks& signal : signal_hooks()) {
         const std::string_view fixed = signal.mechanism;
         SignalMechanism mechanism{std::string(signal.signal),
                                   std::string(fixed.empty() ? attach_kind_name(kind) : fixed), {}};
-        for (std::string_view hook : signal.hooks) {
+        for (std::string_view hook : uses_fallback(signal, kind, hooks_missing, fallback_forced) ? signal.fallback : signal.hooks) {
             mechanism.hooks.emplace_back(hook);
             if (fixed.empty() && hooks_missing.contains(std::string(hook)))
                 mechanism.mechanism = "none";

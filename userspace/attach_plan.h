@@ -22,6 +22,8 @@ struct SignalHooks {
     std::string_view signal;
     std::vector<std::string_view> hooks;
     std::string_view mechanism = {};  // a fixed mechanism (not a tracepoint); empty: the attach kind
+    // Hooks used instead when the attach kind is raw_tp or the kernel lacks one of `hooks`.
+    std::vector<std::string_view> fallback = {};
 };
 
 struct SignalMechanism {
@@ -34,6 +36,12 @@ std::span<const HookPrograms> hook_programs();
 std::span<const SignalHooks> signal_hooks();
 std::string_view attach_kind_name(AttachKind kind);
 std::string_view program_for(const HookPrograms& hook, AttachKind kind);
-std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing);
+// Which hooks each signal uses; fallback_forced takes a signal's fallback hooks wherever it has them.
+bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
+                   bool fallback_forced = false);
+std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
+                                               bool fallback_forced = false);
+// Whether HTTP data comes from the socket tracepoints rather than the syscall ones.
+bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals);
 
 }  // namespace connscope

@@ -47,6 +47,9 @@ void add_probe_settings(CLI::App& app, ProbeSettings& settings, std::string& mec
     app.add_option("--mechanism", mechanism,
                    "Attach kind for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp")
         ->check(one_of(mechanisms));
+    app.add_flag("--http-syscall-hooks", settings.http_syscall_hooks,
+                 "Capture HTTP data at the syscall tracepoints, which run for every syscall, even where "
+                 "the socket tracepoints (only socket I/O) exist");
     app.add_option("--ring-buffer-kib", settings.ring_buffer_kib,
                    "Size of the kernel→user event ring buffer in KiB (a power of two)")
         ->check(CLI::Range(64u, 1u << 20));

@@ -18,6 +18,7 @@ enum class Mechanism { automatic, tp_btf, raw_tp };
 
 struct ProbeSettings {
     Mechanism mechanism = Mechanism::automatic;
+    bool http_syscall_hooks = false;  // HTTP data from the syscall tracepoints even where socket ones exist
     uint32_t ring_buffer_kib = 8192;
     uint32_t max_connections = 65536;
 };

@@ -38,15 +38,21 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const Features& features, const H
             throw UserError("cannot share the map " + std::string(bpf_map__name(map)) +
                             " with the HTTP probes");
     }
-    const bool btf = conn.kind() == AttachKind::tp_btf;
+    const bool socket = http_on_socket_hooks(conn.signals());
+    const bool btf = conn.kind() == AttachKind::tp_btf && !socket;
     const bool direct = btf && features.rdonly_cast;
+    bpf_map__set_autocreate(skel_->maps.http_send_start, socket);
+    bpf_program__set_autoload(skel_->progs.http_send_begin, socket);
+    bpf_program__set_autoload(skel_->progs.http_sent, socket);
+    bpf_program__set_autoload(skel_->progs.http_received, socket);
     bpf_map__set_autocreate(skel_->maps.http_task_args, direct);
+    bpf_map__set_autocreate(skel_->maps.http_args, !socket && !direct);
     bpf_program__set_autoload(skel_->progs.http_enter_direct, direct);
     bpf_program__set_autoload(skel_->progs.http_exit_direct, direct);
     bpf_program__set_autoload(skel_->progs.http_enter_btf, btf && !direct);
     bpf_program__set_autoload(skel_->progs.http_exit_btf, btf && !direct);
-    bpf_program__set_autoload(skel_->progs.http_enter_raw, !btf);
-    bpf_program__set_autoload(skel_->progs.http_exit_raw, !btf);
+    bpf_program__set_autoload(skel_->progs.http_enter_raw, !btf && !socket);
+    bpf_program__set_autoload(skel_->progs.http_exit_raw, !btf && !socket);
     if (const int err = http_bpf__load(skel_.get()))
         throw UserError("cannot load the HTTP probes (" + std::string(strerror(-err)) +
                         "); --no-http runs without them");

@@ -98,10 +98,15 @@ Features probe_features()
     f.sockops = !f.cgroup_v2_path.empty() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, nullptr) == 1;
     f.retransmit_reports_err = tracepoint_arguments(vmlinux.get(), "btf_trace_tcp_retransmit_skb") >= 3;
     f.rdonly_cast = btf_id(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-    for (const HookPrograms& hook : hook_programs()) {
-        const std::string name = "btf_trace_" + std::string(hook.hook);
-        if (btf_id(vmlinux.get(), name.c_str(), BTF_KIND_TYPEDEF) < 0)
-            f.hooks_missing.emplace(hook.hook);
+    for (const SignalHooks& signal : signal_hooks()) {
+        if (!signal.mechanism.empty())
+            continue;
+        for (const auto* hooks : {&signal.hooks, &signal.fallback})
+            for (std::string_view hook : *hooks) {
+                const std::string name = "btf_trace_" + std::string(hook);
+                if (btf_id(vmlinux.get(), name.c_str(), BTF_KIND_TYPEDEF) < 0)
+                    f.hooks_missing.emplace(hook);
+            }
     }
     return f;
 }

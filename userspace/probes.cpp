@@ -129,7 +129,7 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
     if (!skel_)
         throw UserError("cannot load the connection probes: " + failure);
 
-    signals_ = signal_mechanisms(kind_, features.hooks_missing);
+    signals_ = signal_mechanisms(kind_, features.hooks_missing, settings.http_syscall_hooks);
 }
 
 ConnProbes::~ConnProbes() = default;

@@ -102,9 +102,11 @@ int run_command(const RunOptions& options)
     });
 
     install_signal_handlers();
-    probes.attach();
+    // Programs on one tracepoint run in the order they were attached: the HTTP send's start
+    // (tcp_sendmsg_locked) is stamped before the idle restart the same send reports there.
     if (http_probes)
         http_probes->attach();
+    probes.attach();
     ListenReporter listeners(probes, options.netns_path);
     StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
     for (const SignalMechanism& signal : probes.signals())

@@ -82,6 +82,14 @@ class CheckTest(unittest.TestCase):
             self.assertFalse(features["kprobe"])
             self.assertFalse(features["fentry"])
 
+    def test_http_data_comes_from_the_socket_tracepoints_unless_told(self):
+        def http_hooks(*args):
+            report = json.loads(check("--json", *args).stdout)
+            return [s["hooks"] for s in report["signals"] if s["signal"] == "http_data"][0]
+        self.assertEqual(http_hooks(), ["sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"])
+        self.assertEqual(http_hooks("--http-syscall-hooks"), ["sys_enter", "sys_exit"])
+        self.assertEqual(http_hooks("--mechanism", "raw_tp"), ["sys_enter", "sys_exit"])
+
     def test_raw_tp_can_be_forced(self):
         report = json.loads(check("--json", "--mechanism", "raw_tp").stdout)
         self.assertEqual({s["mechanism"] for s in report["signals"] if s["signal"] not in FIXED}, {"raw_tp"})

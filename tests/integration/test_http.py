@@ -315,14 +315,17 @@ table inet connscope_http_test {
         self.assertEqual(conn[0]["protocol"], "http1")
 
     def test_pipelined_requests(self):
-        # raw_tp keys sockets by salted address: the HTTP probes must use the same keys.
-        for mechanism in ("tp_btf", "raw_tp"):
-            with self.subTest(mechanism=mechanism), NetNs("http-pipe") as ns:
+        # Every set of HTTP hooks: the socket tracepoints, the syscall ones with direct loads,
+        # and raw_tp, which keys sockets by salted address: the HTTP probes must use the same keys.
+        hook_sets = (("--mechanism", "tp_btf"), ("--mechanism", "tp_btf", "--http-syscall-hooks"),
+                     ("--mechanism", "raw_tp"))
+        for hooks in hook_sets:
+            with self.subTest(hooks=hooks), NetNs("http-pipe") as ns:
                 servers = Servers(ns)
                 try:
                     paths = ["/dyn", "/dyn?2", "/missing-dyn", "/dyn", "/dyn?5"]
                     # The client reads the responses together: the capture must reach all their heads.
-                    with Connscope("--netns", ns.path, "--http-capture-bytes", "1024", "--mechanism", mechanism) as cs:
+                    with Connscope("--netns", ns.path, "--http-capture-bytes", "1024", *hooks) as cs:
                         out = ns.run("python3", os.path.join(PEERS, "pipeline_client.py"), str(NGINX_PORT), *paths,
                                      capture_output=True, text=True).stdout
                 finally:

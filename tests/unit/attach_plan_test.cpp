@@ -83,11 +83,26 @@ TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]"
     for (const HookPrograms& entry : hook_programs())
         hooks.insert(entry.hook);
     const std::string source = probe_object_source();
+    const auto http_programs = sec_programs(read_file(CONNSCOPE_SOURCE_DIR "/bpf/http.bpf.c"));
 
     REQUIRE_FALSE(signal_hooks().empty());
     for (const SignalHooks& signal : signal_hooks()) {
         INFO("signal " << signal.signal);
         CHECK_FALSE(signal.hooks.empty());
+        if (signal.signal == "http_data") {
+            // bpf/http.bpf.c: its preferred hooks are tp_btf only; its fallback has both kinds.
+            for (std::string_view hook : signal.hooks) {
+                INFO("hook " << hook);
+                CHECK(http_programs.contains({"tp_btf", std::string(hook)}));
+            }
+            for (std::string_view hook : signal.fallback) {
+                INFO("fallback hook " << hook);
+                CHECK(http_programs.contains({"tp_btf", std::string(hook)}));
+                CHECK(http_programs.contains({"raw_tp", std::string(hook)}));
+            }
+            continue;
+        }
+        CHECK(signal.fallback.empty());
         for (std::string_view hook : signal.hooks) {
             INFO("hook " << hook);
             if (signal.mechanism.empty())
@@ -193,10 +208,41 @@ TEST_CASE("signal_mechanisms: with every hook present, each signal uses the atta
             INFO("signal " << signals[i].signal);
             CHECK(signals[i].signal == signal_hooks()[i].signal);
             CHECK(signals[i].mechanism == expected_mechanism(signals[i].signal, kind));
-            CHECK(signals[i].hooks ==
-                  std::vector<std::string>(signal_hooks()[i].hooks.begin(), signal_hooks()[i].hooks.end()));
+            const auto& hooks = kind == AttachKind::raw_tp && !signal_hooks()[i].fallback.empty()
+                                    ? signal_hooks()[i].fallback
+                                    : signal_hooks()[i].hooks;
+            CHECK(signals[i].hooks == std::vector<std::string>(hooks.begin(), hooks.end()));
         }
     }
+}
+
+TEST_CASE("signal_mechanisms: HTTP data takes the syscall hooks without the socket ones, on raw_tp, or when told",
+          "[attach_plan]")
+{
+    const std::vector<std::string> socket{"sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"};
+    const std::vector<std::string> syscall{"sys_enter", "sys_exit"};
+    auto http = [](const std::vector<SignalMechanism>& signals) { return signal_named(signals, "http_data"); };
+
+    CHECK(http(signal_mechanisms(AttachKind::tp_btf, {})).hooks == socket);
+    CHECK(http_on_socket_hooks(signal_mechanisms(AttachKind::tp_btf, {})));
+    for (const std::string& missing : socket) {
+        INFO("missing " << missing);
+        const auto signals = signal_mechanisms(AttachKind::tp_btf, {missing});
+        CHECK(http(signals).hooks == syscall);
+        CHECK(http(signals).mechanism == "tp_btf");
+        CHECK_FALSE(http_on_socket_hooks(signals));
+    }
+    CHECK(http(signal_mechanisms(AttachKind::raw_tp, {})).hooks == syscall);
+    const auto told = signal_mechanisms(AttachKind::tp_btf, {}, true);
+    CHECK(http(told).hooks == syscall);
+    CHECK_FALSE(http_on_socket_hooks(told));
+    // Forcing the fallback moves no other signal.
+    const auto by_default = signal_mechanisms(AttachKind::tp_btf, {});
+    for (const SignalMechanism& signal : told)
+        if (signal.signal != "http_data")
+            CHECK(signal.hooks == signal_named(by_default, signal.signal).hooks);
+    // Without both sets, nothing is left.
+    CHECK(http(signal_mechanisms(AttachKind::tp_btf, {"sock_recv_length", "sys_exit"})).mechanism == "none");
 }
 
 TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that need it", "[attach_plan]")
