@@ -2,7 +2,10 @@
 """Cost of HTTP capture at loopback saturation: wrk against nginx in a network namespace,
 alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
 
-    sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32]
+    sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32] [--path /big.bin]
+
+The default path is a 19-byte file: the most requests a second, the worst case per byte.
+/big.bin (200 KB) fills loopback's bandwidth instead.
 
 Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
 """
@@ -18,8 +21,8 @@ from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
 
-def wrk(ns, seconds, connections):
-    out = ns.run("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{NGINX_PORT}/index.html",
+def wrk(ns, seconds, connections, path):
+    out = ns.run("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{NGINX_PORT}{path}",
                  capture_output=True, text=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -29,6 +32,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--path", default="/index.html", help="/index.html (19 bytes) or /big.bin (200 KB)")
     args = parser.parse_args()
     modes = {"without connscope": None, "connscope --no-http": ["--no-http"], "connscope (HTTP capture)": []}
     results = {mode: [] for mode in modes}
@@ -39,15 +43,16 @@ def main():
             for _ in range(args.rounds):
                 for mode, extra in modes.items():
                     if extra is None:
-                        results[mode].append(wrk(ns, args.seconds, args.connections))
+                        results[mode].append(wrk(ns, args.seconds, args.connections, args.path))
                         continue
                     with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra) as cs:
-                        results[mode].append(wrk(ns, args.seconds, args.connections))
+                        results[mode].append(wrk(ns, args.seconds, args.connections, args.path))
                     lost += cs.summary["events_lost"]
         finally:
             servers.stop()
     base = statistics.mean(results["without connscope"])
-    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, nginx on loopback, {os.cpu_count()} CPUs")
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s {args.path}, {args.rounds} rounds, nginx on loopback, "
+          f"{os.cpu_count()} CPUs")
     print()
     print("| mode | requests/s (mean) | runs | ratio to without |")
     print("|---|---|---|---|")

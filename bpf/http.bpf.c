@@ -536,6 +536,16 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	struct pt_regs *regs;
 	long id;
 
+	/* Taken even from a send that failed, so the next one does not inherit its start. */
+	if (direction == HTTP_SENT) {
+		start = bpf_sk_storage_get(&http_send_start, sk, 0, 0);
+		if (start && start->enter_ns) {
+			args.enter_ns = start->enter_ns;
+			args.snd_cwnd = start->snd_cwnd;
+			args.snd_ssthresh = start->snd_ssthresh;
+			start->enter_ns = 0;
+		}
+	}
 	if (ret <= 0 || (flags & MSG_PEEK) || (task->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return 0;
 	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
@@ -548,21 +558,13 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	args.direction = direction;
 	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs)))
 		return 0;
-	if (direction == HTTP_SENT) {
-		start = bpf_sk_storage_get(&http_send_start, sk, 0, 0);
-		if (start && start->enter_ns) {
-			args.enter_ns = start->enter_ns;
-			args.snd_cwnd = start->snd_cwnd;
-			args.snd_ssthresh = start->snd_ssthresh;
-			start->enter_ns = 0;
-		} else {
-			/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
-			const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	if (direction == HTTP_SENT && !args.enter_ns) {
+		/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
+		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 
-			args.enter_ns = bpf_ktime_get_ns();
-			args.snd_cwnd = tp->snd_cwnd;
-			args.snd_ssthresh = tp->snd_ssthresh;
-		}
+		args.enter_ns = bpf_ktime_get_ns();
+		args.snd_cwnd = tp->snd_cwnd;
+		args.snd_ssthresh = tp->snd_ssthresh;
 	}
 	emit_data(&args, ret, READ_DIRECT);
 	return 0;

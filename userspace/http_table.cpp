@@ -133,16 +133,15 @@ HttpTable::Window HttpTable::window_at(const Connection& conn, uint64_t ns)
     return conn.windows.empty() ? Window{} : conn.windows.front();
 }
 
-HttpRecord HttpTable::make_record(Connection& conn, const Transaction& tx,
-                                  uint64_t window_end_ns, std::optional<ConnView> view, CloseKind close)
+void HttpTable::make_record(HttpRecord& r, Connection& conn, Transaction& tx, uint64_t window_end_ns,
+                            std::optional<ConnView> view, CloseKind close)
 {
-    HttpRecord r;
     static_cast<ConnIdentity&>(r) = conn.identity;
     r.role = conn.stream.client() ? Role::client : Role::server;
-    r.method = tx.method;
+    r.method = std::move(tx.method);
     r.path = path_of(tx.target, keep_query_);
-    r.host = tx.host;
-    r.version = tx.version;
+    r.host = std::move(tx.host);
+    r.version = std::move(tx.version);
     r.status = tx.status;
     r.req_bytes = tx.req_bytes;
     r.resp_bytes = tx.resp_bytes;
@@ -176,33 +175,37 @@ HttpRecord HttpTable::make_record(Connection& conn, const Transaction& tx,
     r.ts_ns = unix_ns(tx.response_end_ns ? tx.response_end_ns : tx.request_sent_ns);
     ++transactions_;
     ++status_classes_[status_class_name(tx.status)];
-    return r;
 }
 
 void HttpTable::emit(Connection& conn, std::optional<ConnView> view, CloseKind close,
                      uint64_t until_ns, std::vector<Record>& out)
 {
-    std::vector<Transaction> order;
-    if (conn.held)
-        order.push_back(std::move(*conn.held));
-    conn.held.reset();
-    std::move(conn.done.begin(), conn.done.end(), std::back_inserter(order));
-    conn.done.clear();
+    // In order: the held transaction, then those done since.
+    const size_t count = (conn.held ? 1 : 0) + conn.done.size();
+    if (!count)
+        return;
+    auto at = [&conn](size_t i) -> Transaction& {
+        return conn.held ? (i == 0 ? *conn.held : conn.done[i - 1]) : conn.done[i];
+    };
     const bool hold_last = !until_ns && !conn.stream.client();
-    for (size_t i = 0; i < order.size(); ++i) {
-        const bool last = i + 1 == order.size();
-        if (last && hold_last) {
-            conn.held = std::move(order[i]);
-            break;
-        }
-        uint64_t window_end = last ? until_ns : order[i + 1].request_start_ns;
+    const size_t emitted = hold_last ? count - 1 : count;
+    for (size_t i = 0; i < emitted; ++i) {
+        Transaction& tx = at(i);
+        const bool last = i + 1 == count;
+        uint64_t window_end = last ? until_ns : at(i + 1).request_start_ns;
         // A client's exchange is over when it has read the response's last byte.
-        if (conn.stream.client() && order[i].response_end_ns)
-            window_end = order[i].response_end_ns + 1;
+        if (conn.stream.client() && tx.response_end_ns)
+            window_end = tx.response_end_ns + 1;
         else if (!window_end)
             window_end = UINT64_MAX;
-        out.push_back(make_record(conn, order[i], window_end, view, close));
+        auto& record = std::get<HttpRecord>(out.emplace_back(std::in_place_type<HttpRecord>));
+        make_record(record, conn, tx, window_end, view, close);
     }
+    std::optional<Transaction> keep;
+    if (hold_last)
+        keep = std::move(at(count - 1));
+    conn.held = std::move(keep);
+    conn.done.clear();
 }
 
 std::vector<Record> HttpTable::take_finished(const ConnTable& conns)

@@ -91,8 +91,10 @@ class HttpTable
     // The window of the latest request-side event that began by ns (the oldest kept if none).
     static Window window_at(const Connection& conn, uint64_t ns);
 
-    HttpRecord make_record(Connection& conn, const Transaction& tx, uint64_t window_end_ns,
-                           std::optional<ConnView> view, CloseKind close);
+    // Fills r, built in place in the output (a record moved is ~20 strings copied); takes
+    // tx's strings.
+    void make_record(HttpRecord& r, Connection& conn, Transaction& tx, uint64_t window_end_ns,
+                     std::optional<ConnView> view, CloseKind close);
     // Records of conn.done (and of what it held): each transaction's retransmit window ends
     // where the next begins; the last one's at until_ns, or it is held (servers) when 0.
     void emit(Connection& conn, std::optional<ConnView> view, CloseKind close,

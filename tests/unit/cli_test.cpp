@@ -49,6 +49,15 @@ TEST_CASE("parse_cli: no arguments run with the defaults", "[cli]")
     CHECK(options.pid == 0);
     CHECK(options.port == 0);
     CHECK(options.probes.mechanism == Mechanism::automatic);
+    CHECK_FALSE(options.probes.http_syscall_hooks);
+}
+
+TEST_CASE("parse_cli: --http-syscall-hooks, for run and check", "[cli]")
+{
+    CHECK(run_options({"--http-syscall-hooks"}).probes.http_syscall_hooks);
+    CHECK(run_options({"run", "--http-syscall-hooks"}).probes.http_syscall_hooks);
+    CHECK(check_options({"check", "--http-syscall-hooks"}).probes.http_syscall_hooks);
+    CHECK_FALSE(check_options({"check"}).probes.http_syscall_hooks);
 }
 
 TEST_CASE("parse_cli: `run` alone is the default command", "[cli]")
