@@ -2,10 +2,10 @@
 """Cost of HTTP capture at loopback saturation: wrk against nginx in a network namespace,
 alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
 
-    sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32] [--path /big.bin]
+    sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32] [--path /big.bin] [--sample N]
 
 The default path is a 19-byte file: the most requests a second, the worst case per byte.
-/big.bin (200 KB) fills loopback's bandwidth instead.
+/big.bin (200 KB) fills loopback's bandwidth instead. --sample N adds runs with --http-sample N.
 
 Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
 """
@@ -22,9 +22,11 @@ from harness.netns import NetNs  # noqa: E402
 
 
 def wrk(ns, seconds, connections, path):
+    """(requests a second, requests)"""
     out = ns.run("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{NGINX_PORT}{path}",
                  capture_output=True, text=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            int(re.search(r"(\d+) requests in", out).group(1)))
 
 
 def main():
@@ -33,9 +35,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--path", default="/index.html", help="/index.html (19 bytes) or /big.bin (200 KB)")
+    parser.add_argument("--sample", type=int, help="also run with --http-sample N")
     args = parser.parse_args()
     modes = {"without connscope": None, "connscope --no-http": ["--no-http"], "connscope (HTTP capture)": []}
+    if args.sample:
+        modes[f"connscope --http-sample {args.sample}"] = ["--http-sample", str(args.sample)]
     results = {mode: [] for mode in modes}
+    recorded = {mode: [] for mode in modes}  # share of requests with both http records
     lost = 0
     with NetNs("bench-http") as ns:
         servers = Servers(ns)
@@ -43,10 +49,12 @@ def main():
             for _ in range(args.rounds):
                 for mode, extra in modes.items():
                     if extra is None:
-                        results[mode].append(wrk(ns, args.seconds, args.connections, args.path))
+                        results[mode].append(wrk(ns, args.seconds, args.connections, args.path)[0])
                         continue
                     with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra) as cs:
-                        results[mode].append(wrk(ns, args.seconds, args.connections, args.path))
+                        rate, requests = wrk(ns, args.seconds, args.connections, args.path)
+                    results[mode].append(rate)
+                    recorded[mode].append(cs.summary.get("http_transactions", 0) / (2 * requests))
                     lost += cs.summary["events_lost"]
         finally:
             servers.stop()
@@ -54,11 +62,12 @@ def main():
     print(f"wrk -t2 -c{args.connections} -d{args.seconds}s {args.path}, {args.rounds} rounds, nginx on loopback, "
           f"{os.cpu_count()} CPUs")
     print()
-    print("| mode | requests/s (mean) | runs | ratio to without |")
-    print("|---|---|---|---|")
+    print("| mode | requests/s (mean) | runs | ratio to without | share of requests recorded |")
+    print("|---|---|---|---|---|")
     for mode, values in results.items():
         mean = statistics.mean(values)
-        print(f"| {mode} | {mean:.0f} | {', '.join(f'{v:.0f}' for v in values)} | {mean / base:.3f} |")
+        share = ", ".join(f"{r:.2f}" for r in recorded[mode]) or "-"
+        print(f"| {mode} | {mean:.0f} | {', '.join(f'{v:.0f}' for v in values)} | {mean / base:.3f} | {share} |")
     print()
     print(f"events lost while capturing: {lost}")
 

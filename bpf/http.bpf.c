@@ -24,6 +24,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set through skel->rodata before load. */
 const volatile __u32 capture_bytes = 512; /* at most HTTP_CAPTURE_MAX */
+const volatile __u32 sample_every = 1; /* --http-sample: one connection in this many */
 
 /* x86_64 syscall numbers. */
 #define NR_READ 0
@@ -185,18 +186,31 @@ static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
 	return sk;
 }
 
-/* The --netns and --port filters, for a socket found at a syscall's entry. */
+/* Whether --http-sample picks this connection: by a hash of its addresses and ports that is
+ * the same from either end, so both ends of a loopback connection are picked alike. */
+static __always_inline bool flow_sampled(const struct flow *flow)
+{
+	const __u32 *s = (const __u32 *)flow->saddr;
+	const __u32 *d = (const __u32 *)flow->daddr;
+	__u32 h = ((__u32)(flow->sport ^ flow->dport) << 16) | (__u16)(flow->sport + flow->dport);
+
+	h ^= s[0] ^ d[0] ^ s[1] ^ d[1] ^ s[2] ^ d[2] ^ s[3] ^ d[3];
+	h *= 0x9e3779b1; /* Knuth's multiplicative hash; its high bits are the well-mixed ones */
+	return (h ^ (h >> 16)) % sample_every == 0;
+}
+
+/* The --netns and --port filters and --http-sample, for a socket about to be captured. */
 static __always_inline bool sock_flow_wanted(struct sock *sk, enum read_mode mode)
 {
 	struct flow flow = {};
 
-	if (!filter_netns && !filter_port)
+	if (!filter_netns && !filter_port && sample_every <= 1)
 		return true;
 	if (mode == READ_DIRECT)
 		flow_from_sock_btf(&flow, bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock)));
 	else
 		flow_from_sock(&flow, sk);
-	return flow_wanted(&flow);
+	return flow_wanted(&flow) && (sample_every <= 1 || flow_sampled(&flow));
 }
 
 /* The direction of a syscall that moves data, or 0 for any other. */

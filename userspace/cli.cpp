@@ -108,6 +108,9 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
                    "Bytes copied from the start of each socket read/write to parse HTTP heads")
         ->check(CLI::Range(64u, 1024u));
     app.add_flag("--http-query", run.http.keep_query, "Keep the query string in http records' path");
+    app.add_option("--http-sample", run.http.sample_every,
+                   "Capture HTTP on one connection in N (both ends of a connection alike); 1: every connection")
+        ->check(CLI::Range(1u, 1000000u));
 
     CLI::App* run_cmd = app.add_subcommand("run", "Attach, stream records, summarise at exit (the default)");
     run_cmd->fallthrough();

@@ -26,6 +26,7 @@ struct ProbeSettings {
 struct HttpOptions {
     bool enabled = true;
     uint32_t capture_bytes = 512;
+    uint32_t sample_every = 1;  // capture one connection in this many
     bool keep_query = false;
 };
 

@@ -27,6 +27,7 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const Features& features, const H
     skel_->rodata->filter_pid = filters.pid;
     skel_->rodata->filter_port = filters.port;
     skel_->rodata->capture_bytes = options.capture_bytes;
+    skel_->rodata->sample_every = options.sample_every;
     skel_->rodata->key_salt = conn.key_salt();
     skel_->rodata->wakeup_bytes = conn.wakeup_bytes();
     // Every map both objects declare (maps.bpf.h) is the connection probes' own.

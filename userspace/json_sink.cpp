@@ -337,7 +337,11 @@ json start_json(const StartRecord& start)
     json hooks = json::array();
     for (const Hook& hook : start.hooks)
         hooks.push_back(json{{"signal", hook.signal}, {"mechanism", hook.mechanism}});
-    return json{{"type", "start"}, {"ts", start.ts_ns}, {"version", start.version}, {"hooks", hooks}};
+    return json{{"type", "start"},
+                {"ts", start.ts_ns},
+                {"version", start.version},
+                {"hooks", hooks},
+                {"http_sample", start.http_sample ? json(*start.http_sample) : json(nullptr)}};
 }
 
 json record_json(const Record& record)

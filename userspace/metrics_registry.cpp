@@ -92,6 +92,12 @@ std::string_view method_label(const std::string& method)
     return found == known.end() ? "other" : *found;
 }
 
+void MetricsRegistry::observe_start(const StartRecord& start)
+{
+    const std::lock_guard lock(mutex_);
+    set(MetricId::http_sample, {}, start.http_sample.value_or(0));
+}
+
 MetricsRegistry::MetricsRegistry(const LabelLimits& limits, const std::string& version)
     : series_(metric_table().size()), peers_(limits.max_peers, label_idle_ns),
       processes_(limits.max_processes, label_idle_ns), ports_(limits.max_peers, label_idle_ns)

@@ -57,6 +57,7 @@ public:
     MetricsRegistry(const LabelLimits& limits, const std::string& version);
 
     void observe(const Record& record);
+    void observe_start(const StartRecord& start);
     // Before each listen report's records: a listener the report leaves out has an empty queue.
     void start_listen_report();
     void set_totals(const Totals& totals, uint64_t connections_open, uint64_t close_wait_connections);

@@ -76,6 +76,10 @@ const std::vector<MetricSpec> metrics{
     {MetricId::http_duration_seconds, "connscope_http_duration_seconds", "HTTP transaction time", MetricType::histogram,
      {"peer", "process", "role"}, "Request's first byte to the response's last byte",
      "http records with a response (duration_us)", http_buckets, Dashboard::http, false},
+    {MetricId::http_sample, "connscope_http_sample", "HTTP connections sampled (one in N)", MetricType::gauge, {},
+     "HTTP capture covers one connection in this many (--http-sample; 1: all, 0: no capture): the "
+     "connscope_http_* series count those connections only",
+     "the command line (the start record's http_sample)", {}, Dashboard::http, false},
     {MetricId::delayed_acks, "connscope_delayed_acks_total", "Delayed ACKs", MetricType::counter, {},
      "ACKs sent by the delayed-ACK timer (equals TcpExtDelayedACKs, short of it by TcpExtDelayedACKLocked at most)",
      "kernel totals", {}, Dashboard::stalls, false},

@@ -34,6 +34,7 @@ enum class MetricId {
     http_requests,
     http_ttfb_seconds,
     http_duration_seconds,
+    http_sample,
     delayed_acks,
     stalls,
     stall_seconds,

@@ -165,6 +165,7 @@ struct StartRecord {
     uint64_t ts_ns = 0;
     std::string version;
     std::vector<Hook> hooks;
+    std::optional<uint32_t> http_sample;  // HTTP capture covers one connection in this many; none without it
 };
 
 struct Totals {

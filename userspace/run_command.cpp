@@ -108,10 +108,13 @@ int run_command(const RunOptions& options)
         http_probes->attach();
     probes.attach();
     ListenReporter listeners(probes, options.netns_path);
-    StartRecord start{clock_ns(CLOCK_REALTIME), version, {}};
+    StartRecord start{clock_ns(CLOCK_REALTIME), version, {}, {}};
+    if (http_probes)
+        start.http_sample = options.http.sample_every;
     for (const SignalMechanism& signal : probes.signals())
         if (http_probes || signal.signal != "http_data")
             start.hooks.push_back({signal.signal, signal.mechanism});
+    metrics.observe_start(start);
     out.write(sink->start(start));
     out.flush();
 

@@ -71,6 +71,8 @@ std::string header()
 std::string TableSink::start(const StartRecord& start)
 {
     std::string text = "connscope " + start.version + ": watching TCP connections (Ctrl-C stops)\n";
+    if (start.http_sample && *start.http_sample > 1)
+        text += "HTTP on one connection in " + std::to_string(*start.http_sample) + " (--http-sample)\n";
     lines_since_header_ = header_every;
     return text;
 }

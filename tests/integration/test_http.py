@@ -1,8 +1,10 @@
 """HTTP/1.x transactions against real peers (nginx, python http.server, curl, wrk, a raw
 pipelining client), compared with what the clients themselves report."""
+import ipaddress
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,17 @@ def curl(ns, *args):
                           "ttfb_us": (float(starttransfer) - float(pretransfer)) * 1e6,
                           "starttransfer_us": float(starttransfer) * 1e6})
     return transfers
+
+
+def flow_sampled(laddr, lport, raddr, rport, every):
+    """bpf/http.bpf.c's flow_sampled(): the same from either end of a connection."""
+    def words(address):
+        return struct.unpack("<4I", ipaddress.ip_address(address).packed.ljust(16, b"\0"))
+    h = ((lport ^ rport) << 16) | ((lport + rport) & 0xFFFF)
+    for s, d in zip(words(laddr), words(raddr)):
+        h ^= s ^ d
+    h = (h * 0x9E3779B1) & 0xFFFFFFFF
+    return (h ^ (h >> 16)) % every == 0
 
 
 def by_role(records, role, port):
@@ -340,6 +353,27 @@ table inet connscope_http_test {
                     self.check_seq(records)
                     conn = [c for c in cs.of_type("conn") if c["cookie"] == records[0]["cookie"]]
                     self.assertEqual([(c["protocol"], c["http_transactions"]) for c in conn], [("http1", len(paths))])
+
+    def test_sampling_picks_connections_by_their_flow_on_both_ends(self):
+        every = 3
+        with NetNs("http-sample") as ns:
+            servers = Servers(ns)
+            try:
+                with Connscope("--netns", ns.path, "--http-sample", str(every)) as cs:
+                    transfers = curl(ns, "-H", "Connection: close", *[f"http://127.0.0.1:{NGINX_PORT}/index.html"] * 40)
+            finally:
+                servers.stop()
+        self.assertEqual(cs.start["http_sample"], every)
+        self.assertEqual([t["status"] for t in transfers], [200] * 40)
+        conns = [c for c in cs.of_type("conn") if NGINX_PORT in (c["lport"], c["rport"])]
+        self.assertEqual(len(conns), 80)  # both ends of each
+        picked = {c["cookie"] for c in conns if flow_sampled(c["laddr"], c["lport"], c["raddr"], c["rport"], every)}
+        self.assertTrue(0 < len(picked) < len(conns), len(picked))
+        self.assertEqual({h["cookie"] for h in cs.of_type("http")}, picked)
+        self.assertEqual(len(cs.of_type("http")), len(picked))
+        for c in conns:
+            self.assertEqual(c["protocol"], "http1" if c["cookie"] in picked else "unknown", c)
+        self.assertEqual(cs.summary["http_transactions"], len(picked))
 
     def wrk(self, ns, *extra):
         out = ns.run("wrk", "-t1", "-c4", "-d1s", *extra, f"http://127.0.0.1:{NGINX_PORT}/index.html",

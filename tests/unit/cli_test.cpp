@@ -245,6 +245,18 @@ TEST_CASE("parse_cli: HTTP capture settings", "[cli][http]")
     }
 }
 
+TEST_CASE("parse_cli: --http-sample", "[cli][http]")
+{
+    CHECK(run_options({}).http.sample_every == 1);
+    CHECK(run_options({"--http-sample", "10"}).http.sample_every == 10);
+    for (const char* bad : {"0", "1000001", "-3", "half"}) {
+        INFO(bad);
+        const ParsedCli parsed = parse_cli({"--http-sample", bad});
+        REQUIRE(std::holds_alternative<CliExit>(parsed));
+        CHECK(std::get<CliExit>(parsed).code == 2);
+    }
+}
+
 TEST_CASE("parse_cli: the TCP detector options", "[cli]")
 {
     const RunOptions defaults = run_options({});

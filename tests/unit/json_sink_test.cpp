@@ -176,7 +176,7 @@ R sample_about()
 StartRecord sample_start()
 {
     return StartRecord{
-        1'700'000'000'000'000'000, "0.1.0", {{"state_change", "tp_btf"}, {"synack_retransmit", "none"}}};
+        1'700'000'000'000'000'000, "0.1.0", {{"state_change", "tp_btf"}, {"synack_retransmit", "none"}}, {}};
 }
 
 SummaryRecord sample_summary(bool final)
@@ -388,6 +388,14 @@ TEST_CASE("start_json: version and the hook of each signal", "[json_sink]")
     CHECK(j.at("hooks")[0].at("mechanism") == "tp_btf");
     CHECK(j.at("hooks")[1].at("signal") == "synack_retransmit");
     CHECK(j.at("hooks")[1].at("mechanism") == "none");
+    CHECK(j.at("http_sample").is_null());
+}
+
+TEST_CASE("start_json: http_sample, when HTTP is captured", "[json_sink]")
+{
+    StartRecord start = sample_start();
+    start.http_sample = 10;
+    CHECK(start_json(start).at("http_sample") == 10);
 }
 
 TEST_CASE("summary_json: totals and connect errors by errno", "[json_sink]")

@@ -141,6 +141,16 @@ TEST_CASE("MetricsRegistry: --max-peers and --max-processes bound the series", "
     CHECK(samples(text, "connscope_build_info") == std::map<std::string, double>{{"{version=\"1.2.3\"}", 1}});
 }
 
+TEST_CASE("MetricsRegistry: connscope_http_sample says which share of connections the HTTP series count", "[metrics]")
+{
+    MetricsRegistry sampled({2, 10}, "v");
+    sampled.observe_start(StartRecord{0, "v", {}, 16});
+    CHECK(samples(sampled.exposition(), "connscope_http_sample") == std::map<std::string, double>{{"", 16}});
+    MetricsRegistry without_http({2, 10}, "v");
+    without_http.observe_start(StartRecord{0, "v", {}, std::nullopt});
+    CHECK(samples(without_http.exposition(), "connscope_http_sample") == std::map<std::string, double>{{"", 0}});
+}
+
 TEST_CASE("MetricsRegistry: an idle peer's series give way to a new peer; other never decreases", "[metrics]")
 {
     MetricsRegistry registry({2, 10}, "v");

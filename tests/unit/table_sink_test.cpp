@@ -150,8 +150,10 @@ TEST_CASE("TableSink: a connect error line", "[table_sink]")
 TEST_CASE("TableSink: a header comes before the first record after start and after a summary", "[table_sink]")
 {
     TableSink sink;
-    const std::string start = sink.start(StartRecord{0, "0.1.0", {}});
+    const std::string start = sink.start(StartRecord{0, "0.1.0", {}, 1});
     CHECK_THAT(start, Contains("0.1.0"));
+    CHECK_THAT(start, !Contains("--http-sample"));
+    CHECK_THAT(TableSink().start(StartRecord{0, "0.1.0", {}, 8}), Contains("HTTP on one connection in 8 (--http-sample)"));
 
     const std::string first = sink.record(sample_conn());
     CHECK(std::count(first.begin(), first.end(), '\n') == 2);
