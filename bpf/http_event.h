@@ -21,11 +21,11 @@ enum http_direction {
 /* One read or write of a TCP socket that returned data: its start, its end, its size. The
  * record is variable-length: only `captured` bytes of data[] travel. */
 struct http_data_event {
-	struct event_header hdr; /* ts_ns: the syscall's exit */
+	struct event_header hdr; /* ts_ns: the data has moved (the socket call's or syscall's end) */
 	struct flow flow;
 	struct owner owner;
-	__u64 enter_ns; /* the syscall's entry; sends only (0 for receives) */
-	__u64 bytes; /* what the syscall returned */
+	__u64 enter_ns; /* the send's start (syscall entry, or before its first byte left); 0 for receives */
+	__u64 bytes; /* what moved: the syscall's return, or one sendfile() pass's */
 	__u32 sock_ino; /* inode of the socket file: the key user space uses to stop capture */
 	__u32 direction; /* enum http_direction */
 	__u32 captured; /* data[] holds bytes [0, captured) */

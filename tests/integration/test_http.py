@@ -375,6 +375,39 @@ table inet connscope_http_test {
             self.assertEqual(c["protocol"], "http1" if c["cookie"] in picked else "unknown", c)
         self.assertEqual(cs.summary["http_transactions"], len(picked))
 
+    def test_ipv6_both_ends_and_sampling(self):
+        # python's http.server on ::1 closes after each response: every transfer is a connection.
+        every, count, port = 2, 20, 8090
+        with NetNs("http-v6") as ns, tempfile.TemporaryDirectory() as www:
+            with open(os.path.join(www, "f.txt"), "w") as f:
+                f.write("v6\n")
+            server = subprocess.Popen(ns.exec_args("python3", "-m", "http.server", "--bind", "::1",
+                                                   "--directory", www, str(port)),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                for _ in range(100):
+                    if subprocess.run(ns.exec_args("curl", "-s", "-o", "/dev/null", f"http://[::1]:{port}/"),
+                                      check=False).returncode == 0:
+                        break
+                    time.sleep(0.1)
+                with Connscope("--netns", ns.path, "--http-sample", str(every)) as cs:
+                    transfers = curl(ns, *[f"http://[::1]:{port}/f.txt"] * count)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+        self.assertEqual([t["status"] for t in transfers], [200] * count)
+        conns = [c for c in cs.of_type("conn") if port in (c["lport"], c["rport"])]
+        self.assertEqual({c["family"] for c in conns}, {"ipv6"})
+        self.assertEqual(len(conns), 2 * count)
+        picked = {c["cookie"] for c in conns if flow_sampled(c["laddr"], c["lport"], c["raddr"], c["rport"], every)}
+        self.assertTrue(0 < len(picked) < len(conns), len(picked))
+        http = cs.of_type("http")
+        self.assertEqual({h["cookie"] for h in http}, picked)
+        for h in http:
+            self.assertEqual((h["family"], h["laddr"], h["raddr"], h["status"], h["path"]),
+                             ("ipv6", "::1", "::1", 200, "/f.txt"), h)
+        self.assertEqual(len(by_role(http, "client", port)), len(by_role(http, "server", port)))
+
     def wrk(self, ns, *extra):
         out = ns.run("wrk", "-t1", "-c4", "-d1s", *extra, f"http://127.0.0.1:{NGINX_PORT}/index.html",
                      capture_output=True, text=True).stdout
