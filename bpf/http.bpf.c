@@ -39,6 +39,8 @@ const volatile __u32 sample_every = 1; /* --http-sample: one connection in this 
 
 /* A peek leaves the data queued: it will be read again. */
 #define MSG_PEEK 2
+/* A TCP receive with it discards the data: none reaches the buffer. */
+#define MSG_TRUNC 0x20
 
 /* task_struct flags: threads with no syscall of their own behind a socket hook. */
 #define PF_IO_WORKER 0x00000010
@@ -50,7 +52,7 @@ const volatile __u32 sample_every = 1; /* --http-sample: one connection in this 
 enum buffer_kind {
 	BUFFER_PLAIN = 1,
 	BUFFER_IOVEC = 2,
-	BUFFER_NONE = 3, /* sendfile: the data never passes through user memory */
+	BUFFER_NONE = 3, /* sendfile, MSG_TRUNC: the data never passes through user memory */
 };
 
 /* A read or write on a TCP socket in progress, until the syscall returns. */
@@ -291,6 +293,9 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 		args.enter_ns = bpf_ktime_get_ns();
 	if (!locate_buffer(&args, id, SYSCALL_ARG2(btf, regs), SYSCALL_ARG3(btf, regs)))
 		return 0;
+	if ((id == NR_RECVFROM && (SYSCALL_ARG4(btf, regs) & MSG_TRUNC)) ||
+	    (id == NR_RECVMSG && (SYSCALL_ARG3(btf, regs) & MSG_TRUNC)))
+		args.kind = BUFFER_NONE;
 	if (mode == READ_DIRECT) {
 		struct http_args *slot = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0,
 							      BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -572,6 +577,8 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	args.direction = direction;
 	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs)))
 		return 0;
+	if (flags & MSG_TRUNC)
+		args.kind = BUFFER_NONE;
 	if (direction == HTTP_SENT && !args.enter_ns) {
 		/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
 		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));

@@ -30,7 +30,7 @@ struct http_data_event {
 	__u32 direction; /* enum http_direction */
 	__u32 captured; /* data[] holds bytes [0, captured) */
 	__u32 tail_len; /* tail[] holds bytes [bytes - tail_len, bytes), none of them in data[] */
-	__u32 sendfile; /* 1: sent with sendfile(); nothing captured */
+	__u32 sendfile; /* 1: the data never passed through user memory (sendfile(), a MSG_TRUNC receive) */
 	/* The TCP sequence number just past this data (write_seq after a send, copied_seq after
 	 * a receive): a jump from the previous event's says events were lost in between. */
 	__u32 seq_end;

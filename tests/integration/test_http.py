@@ -313,6 +313,25 @@ table inet connscope_http_test {
         self.assertEqual(conn[0]["retransmits"], sum(s["retransmits"] for s in server_side))
         self.assertEqual([c["retransmits"] for c in by_role(http, "client", PYTHON_PORT)], [0, 0])
 
+    def test_discarded_data_is_counted_not_read(self):
+        # recv(MSG_TRUNC) moves the bytes without writing the buffer: whatever the buffer held
+        # must not be parsed as the second response's head.
+        for hooks in ((), ("--http-syscall-hooks",), ("--mechanism", "raw_tp")):
+            with self.subTest(hooks=hooks), NetNs("http-trunc") as ns:
+                servers = Servers(ns)
+                try:
+                    with Connscope("--netns", ns.path, *hooks) as cs:
+                        out = json.loads(ns.run("python3", os.path.join(PEERS, "trunc_client.py"), str(NGINX_PORT),
+                                                "/index.html", capture_output=True, text=True).stdout)
+                finally:
+                    servers.stop()
+                self.assertGreater(out["discarded_bytes"], 0)
+                clients = by_role(cs.of_type("http"), "client", NGINX_PORT)
+                self.assertEqual([(c["status"], c["end"]) for c in clients], [(200, "complete"), (0, "capture_lost")])
+                self.assertEqual(clients[0]["resp_bytes"], out["first_response_bytes"])
+                conn = [c for c in cs.of_type("conn") if c["cookie"] == clients[0]["cookie"]]
+                self.assertEqual(conn[0]["protocol"], "http1")
+
     def test_peeked_data_is_not_counted_twice(self):
         with NetNs("http-peek") as ns:
             servers = Servers(ns)
