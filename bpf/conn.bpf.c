@@ -435,19 +435,16 @@ int BPF_PROG(reset_received_raw, const struct sock *sk)
 	return handle_reset_received(sk, false);
 }
 
-static __always_inline int handle_sys_enter(const struct pt_regs *regs, long id)
+/* connect() or bind() begins: its fd and address, until it returns. */
+static __always_inline int handle_address_enter(int fd, const void *uaddr, int addrlen)
 {
 	struct connect_args args = {};
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	void *uaddr;
 
-	if (id != NR_CONNECT && id != NR_BIND)
-		return 0;
 	if (filter_pid && (pid_tgid >> 32) != filter_pid)
 		return 0;
-	args.fd = PT_REGS_PARM1_CORE(regs);
-	uaddr = (void *)PT_REGS_PARM2_CORE(regs);
-	args.addrlen = PT_REGS_PARM3_CORE(regs);
+	args.fd = fd;
+	args.addrlen = addrlen;
 	/* A sockaddr_in near the end of a page cannot be read as a sockaddr_in6. */
 	if (bpf_probe_read_user(args.addr, sizeof(args.addr), uaddr) &&
 	    bpf_probe_read_user(args.addr, sizeof(struct sockaddr_in), uaddr))
@@ -456,6 +453,14 @@ static __always_inline int handle_sys_enter(const struct pt_regs *regs, long id)
 		return 0;
 	bpf_map_update_elem(&connects, &pid_tgid, &args, BPF_ANY);
 	return 0;
+}
+
+static __always_inline int handle_sys_enter(const struct pt_regs *regs, long id)
+{
+	if (id != NR_CONNECT && id != NR_BIND)
+		return 0;
+	return handle_address_enter(PT_REGS_PARM1_CORE(regs), (const void *)PT_REGS_PARM2_CORE(regs),
+				    PT_REGS_PARM3_CORE(regs));
 }
 
 static __always_inline bool connect_in_progress(long ret)
@@ -589,6 +594,44 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, const struct pt_regs *regs, long ret)
 {
 	return handle_sys_exit(regs, ret, false);
+}
+
+/* The per-syscall tracepoints (tracefs): programs run for these syscalls only, where the raw
+ * ones above run for every syscall of every process. Used with tp_btf socket keys. */
+SEC("tracepoint/syscalls/sys_enter_connect")
+int connect_enter_tp(const struct trace_event_raw_sys_enter *ctx)
+{
+	return handle_address_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int connect_exit_tp(const struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_connect_exit(ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int bind_enter_tp(const struct trace_event_raw_sys_enter *ctx)
+{
+	return handle_address_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int bind_exit_tp(const struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_bind_exit(ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit_tp(const struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept_exit(ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit_tp(const struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept_exit(ctx->ret, true);
 }
 
 #include "tcp_detect.bpf.h"

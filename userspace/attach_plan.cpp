@@ -28,13 +28,21 @@ std::span<const SignalHooks> signal_hooks()
     // and a non-blocking connect() fails later, in a state change.
     static const std::vector<SignalHooks> table{
         {"active_open", {"inet_sock_set_state"}},
-        {"passive_open", {"inet_sock_set_state", "sys_exit"}},
+        {"passive_open", {"inet_sock_set_state"}},
         {"state_change", {"inet_sock_set_state"}},
         {"retransmit", {"tcp_retransmit_skb"}},
         {"synack_retransmit", {"tcp_retransmit_synack"}},
         {"reset_sent", {"tcp_send_reset"}},
         {"reset_received", {"tcp_receive_reset"}},
-        {"connect_error", {"sys_enter", "sys_exit", "inet_sock_set_state"}},
+        // The syscalls, for what only they know: the accepting process and the accept-queue
+        // wait, the errno a blocking connect() or a bind() returned (a non-blocking connect()
+        // fails later, in a state change). The per-syscall tracepoints (tracefs) run a program
+        // for these syscalls alone; the raw ones, the fallback, for every syscall.
+        {"accept", {"syscalls/sys_exit_accept", "syscalls/sys_exit_accept4"}, "tracepoint", {"sys_exit"}},
+        {"connect_error", {"syscalls/sys_enter_connect", "syscalls/sys_exit_connect"}, "tracepoint",
+         {"sys_enter", "sys_exit"}},
+        {"bind_error", {"syscalls/sys_enter_bind", "syscalls/sys_exit_bind"}, "tracepoint",
+         {"sys_enter", "sys_exit"}},
         // The delayed-ACK timer is recognised by its function, tcp_delack_timer (kallsyms).
         {"delayed_ack", {"timer_expire_entry"}},
         {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
@@ -61,11 +69,11 @@ std::string_view program_for(const HookPrograms& hook, AttachKind kind)
 }
 
 bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
-                   bool fallback_forced)
+                   const std::set<std::string>& fallback_forced)
 {
     if (signal.fallback.empty())
         return false;
-    if (fallback_forced || kind == AttachKind::raw_tp)
+    if (fallback_forced.contains(std::string(signal.signal)) || kind == AttachKind::raw_tp)
         return true;
     for (std::string_view hook : signal.hooks)
         if (hooks_missing.contains(std::string(hook)))
@@ -82,14 +90,17 @@ bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals)
 }
 
 std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
-                                               bool fallback_forced)
+                                               const std::set<std::string>& fallback_forced)
 {
     std::vector<SignalMechanism> out;
     for (const SignalHooks& signal : signal_hooks()) {
-        const std::string_view fixed = signal.mechanism;
+        const bool fallback = uses_fallback(signal, kind, hooks_missing, fallback_forced);
+        // A fixed mechanism (iter) is not a tracepoint, and its hooks are not in the list of
+        // missing ones; a fallback is always a tracepoint of the attach kind.
+        const std::string_view fixed = fallback ? std::string_view() : signal.mechanism;
         SignalMechanism mechanism{std::string(signal.signal),
                                   std::string(fixed.empty() ? attach_kind_name(kind) : fixed), {}};
-        for (std::string_view hook : uses_fallback(signal, kind, hooks_missing, fallback_forced) ? signal.fallback : signal.hooks) {
+        for (std::string_view hook : fallback ? signal.fallback : signal.hooks) {
             mechanism.hooks.emplace_back(hook);
             if (fixed.empty() && hooks_missing.contains(std::string(hook)))
                 mechanism.mechanism = "none";
@@ -97,6 +108,28 @@ std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<s
         out.push_back(std::move(mechanism));
     }
     return out;
+}
+
+std::span<const TracepointProgram> tracepoint_programs()
+{
+    static constexpr std::array<TracepointProgram, 6> table{{
+        {"syscalls/sys_enter_connect", "connect_enter_tp"},
+        {"syscalls/sys_exit_connect", "connect_exit_tp"},
+        {"syscalls/sys_enter_bind", "bind_enter_tp"},
+        {"syscalls/sys_exit_bind", "bind_exit_tp"},
+        {"syscalls/sys_exit_accept", "accept_exit_tp"},
+        {"syscalls/sys_exit_accept4", "accept4_exit_tp"},
+    }};
+    return table;
+}
+
+std::set<std::string> conn_hooks_in_use(const std::vector<SignalMechanism>& signals)
+{
+    std::set<std::string> hooks;
+    for (const SignalMechanism& signal : signals)
+        if (signal.signal != "http_data")
+            hooks.insert(signal.hooks.begin(), signal.hooks.end());
+    return hooks;
 }
 
 }  // namespace connscope

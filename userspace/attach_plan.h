@@ -21,7 +21,8 @@ struct HookPrograms {
 struct SignalHooks {
     std::string_view signal;
     std::vector<std::string_view> hooks;
-    std::string_view mechanism = {};  // a fixed mechanism (not a tracepoint); empty: the attach kind
+    // A fixed mechanism: "iter", or "tracepoint" (classic, through tracefs); empty: the attach kind.
+    std::string_view mechanism = {};
     // Hooks used instead when the attach kind is raw_tp or the kernel lacks one of `hooks`.
     std::vector<std::string_view> fallback = {};
 };
@@ -33,14 +34,24 @@ struct SignalMechanism {
 };
 
 std::span<const HookPrograms> hook_programs();
+
+// A per-syscall tracepoint ("syscalls/sys_exit_accept4", SEC("tracepoint/<hook>")) and its
+// program in the connection probe object: one program, for the tp_btf attach kind's keys.
+struct TracepointProgram {
+    std::string_view hook;
+    std::string_view program;
+};
+std::span<const TracepointProgram> tracepoint_programs();
+// The hooks the connection probes attach to for these mechanisms (HTTP's are its own object's).
+std::set<std::string> conn_hooks_in_use(const std::vector<SignalMechanism>& signals);
 std::span<const SignalHooks> signal_hooks();
 std::string_view attach_kind_name(AttachKind kind);
 std::string_view program_for(const HookPrograms& hook, AttachKind kind);
-// Which hooks each signal uses; fallback_forced takes a signal's fallback hooks wherever it has them.
+// Which hooks each signal uses; the signals named in fallback_forced take their fallback hooks.
 bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
-                   bool fallback_forced = false);
+                   const std::set<std::string>& fallback_forced = {});
 std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
-                                               bool fallback_forced = false);
+                                               const std::set<std::string>& fallback_forced = {});
 // Whether HTTP data comes from the socket tracepoints rather than the syscall ones.
 bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals);
 

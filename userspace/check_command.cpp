@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "preflight.h"
+#include "tracefs_mount.h"
 #include "probes.h"
 #include "version.h"
 
@@ -53,6 +54,7 @@ std::string kernel_release()
 int check_command(const CheckOptions& options)
 {
     require_root();
+    const TracefsMount tracefs;
     const Features features = probe_features();
     std::vector<SignalMechanism> signals;
     std::string load_error;
@@ -95,7 +97,7 @@ int check_command(const CheckOptions& options)
             std::string hooks;
             for (const std::string& hook : s.hooks)
                 hooks += (hooks.empty() ? "" : ", ") + hook;
-            text += fmt::format("  {:<18} {:<7} {}\n", s.signal, s.mechanism, hooks);
+            text += fmt::format("  {:<18} {:<10} {}\n", s.signal, s.mechanism, hooks);
         }
         std::fputs(text.c_str(), stdout);
     }

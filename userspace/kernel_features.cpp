@@ -41,6 +41,15 @@ bool program_loads(bpf_prog_type type, bpf_attach_type attach, uint32_t attach_b
 
 bool path_exists(const char* path) { return access(path, F_OK) == 0; }
 
+// Where tracefs shows its events (libbpf looks in the same two places), or empty.
+std::string tracefs_events()
+{
+    for (const char* dir : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"})
+        if (path_exists(dir))
+            return dir;
+    return {};
+}
+
 std::string cgroup2_mount()
 {
     std::ifstream mounts("/proc/mounts");
@@ -88,9 +97,8 @@ Features probe_features()
     f.tp_btf = state_tp > 0 && program_loads(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, state_tp);
     const int connect_fn = btf_id(vmlinux.get(), "tcp_connect", BTF_KIND_FUNC);
     f.fentry = connect_fn > 0 && program_loads(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, connect_fn);
-    const bool tracefs = path_exists("/sys/kernel/tracing/events") ||
-                         path_exists("/sys/kernel/debug/tracing/events");
-    f.tracepoint = tracefs && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) == 1;
+    const std::string events = tracefs_events();
+    f.tracepoint = !events.empty() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) == 1;
     const bool kprobe_type = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, nullptr) == 1;
     f.kprobe = kprobe_type && path_exists("/sys/bus/event_source/devices/kprobe");
     f.uprobe = kprobe_type && path_exists("/sys/bus/event_source/devices/uprobe");
@@ -99,14 +107,21 @@ Features probe_features()
     f.retransmit_reports_err = tracepoint_arguments(vmlinux.get(), "btf_trace_tcp_retransmit_skb") >= 3;
     f.rdonly_cast = btf_id(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
     for (const SignalHooks& signal : signal_hooks()) {
-        if (!signal.mechanism.empty())
-            continue;
-        for (const auto* hooks : {&signal.hooks, &signal.fallback})
+        // A per-syscall tracepoint is there when tracefs lists it (CONFIG_FTRACE_SYSCALLS).
+        if (signal.mechanism == "tracepoint")
+            for (std::string_view hook : signal.hooks)
+                if (!f.tracepoint || !path_exists((events + "/" + std::string(hook) + "/id").c_str()))
+                    f.hooks_missing.emplace(hook);
+        // A raw tracepoint's prototype is the typedef btf_trace_<hook>.
+        for (const auto* hooks : {&signal.hooks, &signal.fallback}) {
+            if (hooks == &signal.hooks && !signal.mechanism.empty())
+                continue;
             for (std::string_view hook : *hooks) {
                 const std::string name = "btf_trace_" + std::string(hook);
                 if (btf_id(vmlinux.get(), name.c_str(), BTF_KIND_TYPEDEF) < 0)
                     f.hooks_missing.emplace(hook);
             }
+        }
     }
     return f;
 }

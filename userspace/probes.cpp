@@ -110,17 +110,27 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
         skel->rodata->wakeup_bytes = settings.ring_buffer_kib * 1024 / 16;
         bpf_map__set_max_entries(skel->maps.conns, settings.max_connections);
         bpf_map__set_max_entries(skel->maps.detect, settings.max_connections);
+        std::set<std::string> forced;
+        if (settings.http_syscall_hooks)
+            forced.insert("http_data");
+        std::vector<SignalMechanism> signals = signal_mechanisms(kind, features.hooks_missing, forced);
+        const std::set<std::string> in_use = conn_hooks_in_use(signals);
         for (const HookPrograms& hook : hook_programs()) {
-            const bool present = !features.hooks_missing.contains(std::string(hook.hook));
+            const bool used = in_use.contains(std::string(hook.hook)) &&
+                              !features.hooks_missing.contains(std::string(hook.hook));
             bpf_program__set_autoload(find_program(skel.get(), hook.tp_btf_program),
-                                      present && kind == AttachKind::tp_btf);
+                                      used && kind == AttachKind::tp_btf);
             bpf_program__set_autoload(find_program(skel.get(), hook.raw_tp_program),
-                                      present && kind == AttachKind::raw_tp);
+                                      used && kind == AttachKind::raw_tp);
         }
+        for (const TracepointProgram& tracepoint : tracepoint_programs())
+            bpf_program__set_autoload(find_program(skel.get(), tracepoint.program),
+                                      in_use.contains(std::string(tracepoint.hook)));
         const int err = conn_bpf__load(skel.get());
         if (err == 0) {
             skel_ = std::move(skel);
             kind_ = kind;
+            signals_ = std::move(signals);
             break;
         }
         failure = std::string(attach_kind_name(kind)) + " programs did not load (" +
@@ -128,8 +138,6 @@ ConnProbes::ConnProbes(const ProbeSettings& settings, const Features& features, 
     }
     if (!skel_)
         throw UserError("cannot load the connection probes: " + failure);
-
-    signals_ = signal_mechanisms(kind_, features.hooks_missing, settings.http_syscall_hooks);
 }
 
 ConnProbes::~ConnProbes() = default;

@@ -22,6 +22,7 @@
 #include "probes.h"
 #include "ring_reader.h"
 #include "table_sink.h"
+#include "tracefs_mount.h"
 #include "version.h"
 
 namespace connscope {
@@ -63,6 +64,7 @@ std::unique_ptr<Sink> make_sink(Format format, const Output& out)
 int run_command(const RunOptions& options)
 {
     require_root();
+    const TracefsMount tracefs;
     const Features features = probe_features();
     require_runnable(features);
     const Filters filters{netns_inode(options.netns_path), options.pid, options.port};

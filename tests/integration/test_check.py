@@ -13,9 +13,27 @@ from harness.connscope import BINARY  # noqa: E402
 
 # Signals whose mechanism is fixed, not a tracepoint attach kind.
 FIXED = {"listen_drops": "iter"}
+# Signals on the per-syscall tracepoints with tp_btf, on the raw syscall tracepoints with raw_tp.
+SYSCALL_SIGNALS = {"accept", "connect_error", "bind_error"}
 SIGNALS = {"http_data", "active_open", "passive_open", "state_change", "retransmit", "synack_retransmit",
-           "reset_sent", "reset_received", "connect_error", "delayed_ack", "delayed_ack_stall",
-           "idle_restart", "listen_drops"}
+           "reset_sent", "reset_received", "accept", "connect_error", "bind_error", "delayed_ack",
+           "delayed_ack_stall", "idle_restart", "listen_drops"}
+
+
+@functools.cache
+def tracefs_events():
+    """The events tracefs lists, from a mount of our own (connscope mounts it only while it runs)."""
+    mnt = tempfile.mkdtemp(prefix="connscope-tracefs-")
+    try:
+        subprocess.run(["mount", "-t", "tracefs", "nodev", mnt], check=True)
+        try:
+            events = os.path.join(mnt, "events")
+            return {f"{system}/{event}" for system in os.listdir(events)
+                    if os.path.isdir(os.path.join(events, system)) for event in os.listdir(os.path.join(events, system))}
+        finally:
+            subprocess.run(["umount", mnt], check=True)
+    finally:
+        os.rmdir(mnt)
 
 
 @functools.cache
@@ -57,6 +75,11 @@ class CheckTest(unittest.TestCase):
                 for hook in signal["hooks"]:
                     self.assertIn(f"'bpf_iter__{hook}'", kernel_tracepoints(), hook)
                 continue
+            if signal["signal"] in SYSCALL_SIGNALS:
+                self.assertEqual(signal["mechanism"], "tracepoint", signal)
+                for hook in signal["hooks"]:
+                    self.assertIn(hook, tracefs_events())
+                continue
             self.assertEqual(signal["mechanism"], "tp_btf", signal)
             for hook in signal["hooks"]:
                 self.assertIn(f"'btf_trace_{hook}'", kernel_tracepoints(), hook)
@@ -90,6 +113,13 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(http_hooks("--http-syscall-hooks"), ["sys_enter", "sys_exit"])
         self.assertEqual(http_hooks("--mechanism", "raw_tp"), ["sys_enter", "sys_exit"])
 
+    def test_tracefs_is_left_as_it_was_found(self):
+        def tracefs_mounts():
+            return [line for line in open("/proc/mounts") if line.split()[2] == "tracefs"]
+        before = tracefs_mounts()
+        self.assertEqual(check().returncode, 0)
+        self.assertEqual(tracefs_mounts(), before)
+
     def test_raw_tp_can_be_forced(self):
         report = json.loads(check("--json", "--mechanism", "raw_tp").stdout)
         self.assertEqual({s["mechanism"] for s in report["signals"] if s["signal"] not in FIXED}, {"raw_tp"})
@@ -98,7 +128,8 @@ class CheckTest(unittest.TestCase):
         result = check()
         self.assertEqual(result.returncode, 0, result.stderr)
         for signal in SIGNALS:
-            self.assertRegex(result.stdout, rf"\n  {signal} +{FIXED.get(signal, 'tp_btf')} ")
+            mechanism = "tracepoint" if signal in SYSCALL_SIGNALS else FIXED.get(signal, "tp_btf")
+            self.assertRegex(result.stdout, rf"\n  {signal} +{mechanism} ")
         self.assertRegex(result.stdout, r"\n  kprobe +(yes|no) ")
         self.assertRegex(result.stdout, r"\n  fentry +(yes|no) ")
         self.assertIn("every required signal has a mechanism", result.stdout)

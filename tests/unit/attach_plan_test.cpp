@@ -66,13 +66,23 @@ std::string probe_object_source()
     return source;
 }
 
-// The mechanism a signal has when nothing is missing: its fixed one, or the attach kind.
-std::string expected_mechanism(std::string_view signal, AttachKind kind)
+const SignalHooks& signal_hooks_of(std::string_view signal)
 {
     for (const SignalHooks& entry : signal_hooks())
-        if (entry.signal == signal && !entry.mechanism.empty())
-            return std::string(entry.mechanism);
-    return std::string(attach_kind_name(kind));
+        if (entry.signal == signal)
+            return entry;
+    FAIL("no signal " << signal);
+    throw std::logic_error("unreachable");
+}
+
+// The mechanism a signal has when nothing is missing: its fixed one, or the attach kind; raw_tp
+// takes a signal with a fallback to it.
+std::string expected_mechanism(std::string_view signal, AttachKind kind)
+{
+    const SignalHooks& entry = signal_hooks_of(signal);
+    if (entry.mechanism.empty() || (kind == AttachKind::raw_tp && !entry.fallback.empty()))
+        return std::string(attach_kind_name(kind));
+    return std::string(entry.mechanism);
 }
 
 } // namespace
@@ -102,7 +112,6 @@ TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]"
             }
             continue;
         }
-        CHECK(signal.fallback.empty());
         for (std::string_view hook : signal.hooks) {
             INFO("hook " << hook);
             if (signal.mechanism.empty())
@@ -111,14 +120,37 @@ TEST_CASE("attach plan: every hook a signal needs has programs", "[attach_plan]"
                 CHECK_THAT(source, Catch::Contains("SEC(\"" + std::string(signal.mechanism) + "/" +
                                                    std::string(hook) + "\")"));
         }
+        for (std::string_view hook : signal.fallback) {
+            INFO("fallback hook " << hook);
+            CHECK(hooks.contains(hook));
+        }
     }
+}
+
+TEST_CASE("attach plan: the per-syscall tracepoint programs are the ones the object has", "[attach_plan]")
+{
+    const std::string source = probe_object_source();
+    std::set<std::string_view> named;
+    for (const SignalHooks& signal : signal_hooks())
+        if (signal.mechanism == "tracepoint")
+            named.insert(signal.hooks.begin(), signal.hooks.end());
+    std::set<std::string_view> listed;
+    for (const TracepointProgram& entry : tracepoint_programs()) {
+        INFO("hook " << entry.hook);
+        CHECK(listed.insert(entry.hook).second);
+        CHECK_THAT(source, Catch::Contains("SEC(\"tracepoint/" + std::string(entry.hook) + "\")\nint " +
+                                           std::string(entry.program) + "("));
+    }
+    CHECK(listed == named);
 }
 
 TEST_CASE("attach plan: every hook serves some signal", "[attach_plan]")
 {
     std::set<std::string_view> used;
-    for (const SignalHooks& signal : signal_hooks())
+    for (const SignalHooks& signal : signal_hooks()) {
         used.insert(signal.hooks.begin(), signal.hooks.end());
+        used.insert(signal.fallback.begin(), signal.fallback.end());
+    }
     for (const HookPrograms& entry : hook_programs()) {
         INFO("hook " << entry.hook);
         CHECK(used.contains(entry.hook));
@@ -233,7 +265,7 @@ TEST_CASE("signal_mechanisms: HTTP data takes the syscall hooks without the sock
         CHECK_FALSE(http_on_socket_hooks(signals));
     }
     CHECK(http(signal_mechanisms(AttachKind::raw_tp, {})).hooks == syscall);
-    const auto told = signal_mechanisms(AttachKind::tp_btf, {}, true);
+    const auto told = signal_mechanisms(AttachKind::tp_btf, {}, {"http_data"});
     CHECK(http(told).hooks == syscall);
     CHECK_FALSE(http_on_socket_hooks(told));
     // Forcing the fallback moves no other signal.
@@ -256,14 +288,16 @@ TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that 
     SECTION("sys_exit")
     {
         const auto signals = signal_mechanisms(AttachKind::raw_tp, {"sys_exit"});
-        CHECK(signals_with(signals, "none") == std::set<std::string>{"passive_open", "connect_error", "http_data"});
+        CHECK(signals_with(signals, "none") ==
+              std::set<std::string>{"accept", "connect_error", "bind_error", "http_data"});
+        // With tp_btf, only the HTTP programs' fallback needs it.
+        CHECK(signals_with(signal_mechanisms(AttachKind::tp_btf, {"sys_exit"}), "none").empty());
         CHECK(signal_named(signals, "active_open").mechanism == "raw_tp");
     }
     SECTION("inet_sock_set_state")
     {
         const auto signals = signal_mechanisms(AttachKind::tp_btf, {"inet_sock_set_state"});
-        CHECK(signals_with(signals, "none") ==
-              std::set<std::string>{"active_open", "passive_open", "state_change", "connect_error"});
+        CHECK(signals_with(signals, "none") == std::set<std::string>{"active_open", "passive_open", "state_change"});
     }
     SECTION("a hook nobody uses changes nothing")
     {
@@ -285,4 +319,29 @@ TEST_CASE("signal_mechanisms: a missing hook turns off exactly the signals that 
             CHECK_FALSE(signals_with(signals, "none").empty());
         }
     }
+}
+
+TEST_CASE("signal_mechanisms: what only syscalls know takes the raw syscall tracepoints without tracefs's",
+          "[attach_plan]")
+{
+    const auto by_default = signal_mechanisms(AttachKind::tp_btf, {});
+    CHECK(signal_named(by_default, "accept").mechanism == "tracepoint");
+    CHECK(signal_named(by_default, "accept").hooks ==
+          std::vector<std::string>{"syscalls/sys_exit_accept", "syscalls/sys_exit_accept4"});
+
+    const auto no_accept4 = signal_mechanisms(AttachKind::tp_btf, {"syscalls/sys_exit_accept4"});
+    CHECK(signal_named(no_accept4, "accept").mechanism == "tp_btf");
+    CHECK(signal_named(no_accept4, "accept").hooks == std::vector<std::string>{"sys_exit"});
+    CHECK(signal_named(no_accept4, "connect_error").mechanism == "tracepoint");
+
+    // The connection probes attach to no raw syscall tracepoint unless a signal falls back.
+    const std::set<std::string> in_use = conn_hooks_in_use(by_default);
+    CHECK_FALSE(in_use.contains("sys_enter"));
+    CHECK_FALSE(in_use.contains("sys_exit"));
+    CHECK(in_use.contains("syscalls/sys_exit_accept4"));
+    CHECK_FALSE(in_use.contains("sock_recv_length")); // the HTTP object's own
+    CHECK(in_use.contains("sock_send_length"));       // the detectors'
+    CHECK(conn_hooks_in_use(no_accept4).contains("sys_exit"));
+    CHECK_FALSE(conn_hooks_in_use(no_accept4).contains("sys_enter"));
+    CHECK(conn_hooks_in_use(signal_mechanisms(AttachKind::raw_tp, {})).contains("sys_enter"));
 }

@@ -1,0 +1,18 @@
+// The per-syscall tracepoints are attached through tracefs. Hosts booted by systemd have it
+// mounted; where nothing did, connscope mounts it for as long as it runs (RAII).
+#pragma once
+
+namespace connscope {
+
+class TracefsMount {
+public:
+    TracefsMount();
+    ~TracefsMount();
+    TracefsMount(const TracefsMount&) = delete;
+    TracefsMount& operator=(const TracefsMount&) = delete;
+
+private:
+    bool mounted_ = false;  // by us: taken down at exit
+};
+
+}  // namespace connscope
