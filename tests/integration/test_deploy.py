@@ -137,6 +137,7 @@ class KubernetesManifestTest(unittest.TestCase):
     def test_mounts(self):
         mounts = {m["mountPath"]: m for m in self.container["volumeMounts"]}
         self.assertTrue(mounts["/sys/kernel/btf"]["readOnly"])
+        self.assertTrue(mounts["/sys/kernel/tracing"]["readOnly"])
         args = self.container["args"]
         self.assertEqual(option(args, "--output"), option(unit_run_args(), "--output"))
         self.assertIn(os.path.dirname(option(args, "--output")), mounts)
