@@ -24,8 +24,7 @@ std::span<const HookPrograms> hook_programs()
 
 std::span<const SignalHooks> signal_hooks()
 {
-    // Every signal here is required; accept() (sys_exit) names the process of a passive open,
-    // and a non-blocking connect() fails later, in a state change.
+    // Every signal here is required.
     static const std::vector<SignalHooks> table{
         {"active_open", {"inet_sock_set_state"}},
         {"passive_open", {"inet_sock_set_state"}},

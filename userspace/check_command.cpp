@@ -32,7 +32,7 @@ std::vector<FeatureLine> feature_lines(const Features& f)
         {"ringbuf", f.ringbuf, "BPF ring buffer (required)"},
         {"tp_btf", f.tp_btf, "BTF-typed raw tracepoints (preferred)"},
         {"raw_tp", f.raw_tp, "raw tracepoints (fallback)"},
-        {"tracepoint", f.tracepoint, "classic tracepoints with tracefs mounted"},
+        {"tracepoint", f.tracepoint, "classic tracepoints, tracefs mounted (by connscope for its run, where nothing had)"},
         {"kprobe", f.kprobe, "kprobes (optional, not used)"},
         {"fentry", f.fentry, "fentry/fexit (optional, not used)"},
         {"uprobe", f.uprobe, "uprobes"},
