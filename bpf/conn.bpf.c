@@ -441,7 +441,7 @@ static __always_inline int handle_address_enter(int fd, const void *uaddr, int a
 	struct connect_args args = {};
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (filter_pid && (pid_tgid >> 32) != filter_pid)
+	if (!current_pid_wanted())
 		return 0;
 	args.fd = fd;
 	args.addrlen = addrlen;
@@ -539,7 +539,7 @@ static __always_inline int handle_accept_exit(long ret, bool btf)
 	flow_from_sock(&flow, sk);
 	if (!flow_wanted(&flow))
 		return 0;
-	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+	if (!current_pid_wanted())
 		return 0;
 	key = stored_sock_key(sk, btf);
 	conn = bpf_map_lookup_elem(&conns, &key);

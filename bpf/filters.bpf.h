@@ -18,6 +18,12 @@ static __always_inline void count(__u32 index, __s64 delta)
 		*value += delta;
 }
 
+/* --pid, for work done in the process itself (its syscalls). */
+static __always_inline bool current_pid_wanted(void)
+{
+	return !filter_pid || (bpf_get_current_pid_tgid() >> 32) == filter_pid;
+}
+
 static __always_inline bool flow_wanted(const struct flow *flow)
 {
 	if (filter_netns && flow->netns != filter_netns)

@@ -149,6 +149,20 @@ static __always_inline struct sock *wanted_sock(int fd, __u32 *ino)
 /* Since 6.2. Weak: on an older kernel the programs that call it are not loaded. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
+/* A socket as the tcp_sock it is, for direct loads. */
+static __always_inline struct tcp_sock *tcp_sk_btf(const void *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+/* sock_is_tcp() with direct loads. */
+static __always_inline bool sock_is_tcp_btf(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
 /* How a variant reads kernel memory. A probe read is a helper call, and the enter hook runs
  * for every read and write of every process: where the kernel can cast to BTF types
  * (bpf_rdonly_cast), the direct variant loads fields straight from memory. */
@@ -166,7 +180,6 @@ static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
 	struct file *file;
 	struct socket *sock;
 	struct sock *sk;
-	__u16 family;
 
 	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
@@ -182,10 +195,7 @@ static __always_inline struct sock *wanted_sock_btf(int fd, __u32 *ino)
 		return NULL;
 	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
 	sk = sock->sk;
-	family = sk->__sk_common.skc_family;
-	if (sk->sk_protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
-		return NULL;
-	return sk;
+	return sock_is_tcp_btf(sk) ? sk : NULL;
 }
 
 /* Whether --http-sample picks this connection: by a hash of its addresses and ports that is
@@ -235,8 +245,9 @@ static __always_inline __u32 data_direction(long id)
 	}
 }
 
-/* Where the data of syscall id is, from its second and third arguments. */
-static __always_inline bool locate_buffer(struct http_args *args, long id, __u64 arg2, __u64 arg3)
+/* Where the data of syscall id is, from its second and third arguments and a receive's flags. */
+static __always_inline bool locate_buffer(struct http_args *args, long id, __u64 arg2, __u64 arg3,
+					  __u64 flags)
 {
 	args->buffer = arg2;
 	args->kind = BUFFER_PLAIN;
@@ -251,9 +262,9 @@ static __always_inline bool locate_buffer(struct http_args *args, long id, __u64
 		args->kind = BUFFER_IOVEC;
 		args->buffer = (__u64)msg.msg_iov;
 		args->iovcnt = msg.msg_iovlen;
-	} else if (id == NR_SENDFILE) {
-		args->kind = BUFFER_NONE;
 	}
+	if (id == NR_SENDFILE || (flags & MSG_TRUNC))
+		args->kind = BUFFER_NONE;
 	return true;
 }
 
@@ -261,27 +272,24 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 {
 	const bool btf = mode != READ_RAW_TP;
 	struct http_args args = {};
-	__u64 pid_tgid;
 	struct sock *sk;
+	__u64 flags;
 
 	args.direction = data_direction(id);
 	if (!args.direction)
 		return 0;
-	if ((id == NR_RECVFROM && (SYSCALL_ARG4(btf, regs) & MSG_PEEK)) ||
-	    (id == NR_RECVMSG && (SYSCALL_ARG3(btf, regs) & MSG_PEEK)))
+	flags = id == NR_RECVFROM ? SYSCALL_ARG4(btf, regs) : id == NR_RECVMSG ? SYSCALL_ARG3(btf, regs) : 0;
+	if (flags & MSG_PEEK)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (filter_pid && (pid_tgid >> 32) != filter_pid)
+	if (!current_pid_wanted())
 		return 0;
 	sk = mode == READ_DIRECT ? wanted_sock_btf(SYSCALL_ARG1(btf, regs), &args.sock_ino)
 				 : wanted_sock(SYSCALL_ARG1(btf, regs), &args.sock_ino);
 	if (!sk || !sock_flow_wanted(sk, mode))
 		return 0;
 	if (mode == READ_DIRECT) {
-		struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-
-		args.snd_cwnd = tp->snd_cwnd;
-		args.snd_ssthresh = tp->snd_ssthresh;
+		args.snd_cwnd = tcp_sk_btf(sk)->snd_cwnd;
+		args.snd_ssthresh = tcp_sk_btf(sk)->snd_ssthresh;
 	} else {
 		args.snd_cwnd = BPF_CORE_READ((struct tcp_sock *)sk, snd_cwnd);
 		args.snd_ssthresh = BPF_CORE_READ((struct tcp_sock *)sk, snd_ssthresh);
@@ -291,11 +299,8 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 	 * time, and reading the clock is not free in a VM. */
 	if (args.direction == HTTP_SENT)
 		args.enter_ns = bpf_ktime_get_ns();
-	if (!locate_buffer(&args, id, SYSCALL_ARG2(btf, regs), SYSCALL_ARG3(btf, regs)))
+	if (!locate_buffer(&args, id, SYSCALL_ARG2(btf, regs), SYSCALL_ARG3(btf, regs), flags))
 		return 0;
-	if ((id == NR_RECVFROM && (SYSCALL_ARG4(btf, regs) & MSG_TRUNC)) ||
-	    (id == NR_RECVMSG && (SYSCALL_ARG3(btf, regs) & MSG_TRUNC)))
-		args.kind = BUFFER_NONE;
 	if (mode == READ_DIRECT) {
 		struct http_args *slot = bpf_task_storage_get(&http_task_args, bpf_get_current_task_btf(), 0,
 							      BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -303,6 +308,8 @@ static __always_inline int handle_enter(const struct pt_regs *regs, long id, enu
 		if (slot)
 			*slot = args;
 	} else {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
 		bpf_map_update_elem(&http_args, &pid_tgid, &args, BPF_ANY);
 	}
 	return 0;
@@ -394,7 +401,7 @@ static __always_inline bool read_sock_state(struct http_data_event *e, const str
 	const bool sent = args->direction == HTTP_SENT;
 
 	if (mode == READ_DIRECT) {
-		const struct tcp_sock *tp = bpf_rdonly_cast((void *)args->sk, bpf_core_type_id_kernel(struct tcp_sock));
+		const struct tcp_sock *tp = tcp_sk_btf((void *)args->sk);
 
 		e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
 		if (!e->hdr.cookie)
@@ -531,10 +538,9 @@ int BPF_PROG(http_exit_raw, const struct pt_regs *regs, long ret)
 static __always_inline struct sock *wanted_user_sock(struct sock *sk, __u32 *ino)
 {
 	struct socket *sock = sk->sk_socket;
-	__u16 family = sk->__sk_common.skc_family;
 	struct file *file;
 
-	if (sk->sk_protocol != IPPROTO_TCP || (family != AF_INET && family != AF_INET6) || !sock)
+	if (!sock_is_tcp_btf(sk) || !sock)
 		return NULL;
 	file = sock->file;
 	if (!file)
@@ -567,7 +573,7 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	}
 	if (ret <= 0 || (flags & MSG_PEEK) || (task->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return 0;
-	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+	if (!current_pid_wanted())
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	id = regs->orig_ax;
@@ -575,17 +581,13 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 		return 0;
 	args.sk = (__u64)sk;
 	args.direction = direction;
-	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs)))
+	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs), flags))
 		return 0;
-	if (flags & MSG_TRUNC)
-		args.kind = BUFFER_NONE;
 	if (direction == HTTP_SENT && !args.enter_ns) {
 		/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
-		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-
 		args.enter_ns = bpf_ktime_get_ns();
-		args.snd_cwnd = tp->snd_cwnd;
-		args.snd_ssthresh = tp->snd_ssthresh;
+		args.snd_cwnd = tcp_sk_btf(sk)->snd_cwnd;
+		args.snd_ssthresh = tcp_sk_btf(sk)->snd_ssthresh;
 	}
 	emit_data(&args, ret, READ_DIRECT);
 	return 0;
@@ -594,22 +596,18 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(http_send_begin, struct sock *sk, const struct msghdr *msg)
 {
-	const struct tcp_sock *tp;
 	struct send_start *start;
 	__u32 ino;
 
-	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
-		return 0;
-	if (!wanted_user_sock(sk, &ino))
+	if (!current_pid_wanted() || !wanted_user_sock(sk, &ino))
 		return 0;
 	start = bpf_sk_storage_get(&http_send_start, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!start || (start->enter_ns && start->msg == (__u64)msg))
 		return 0;
-	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 	start->enter_ns = bpf_ktime_get_ns();
 	start->msg = (__u64)msg;
-	start->snd_cwnd = tp->snd_cwnd;
-	start->snd_ssthresh = tp->snd_ssthresh;
+	start->snd_cwnd = tcp_sk_btf(sk)->snd_cwnd;
+	start->snd_ssthresh = tcp_sk_btf(sk)->snd_ssthresh;
 	return 0;
 }
 
