@@ -1,8 +1,25 @@
 #include "attach_plan.h"
 
+#include <algorithm>
 #include <array>
 
 namespace connscope {
+namespace {
+
+bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
+                   const std::set<std::string>& fallback_forced)
+{
+    if (signal.fallback.empty())
+        return false;
+    if (fallback_forced.contains(std::string(signal.signal)) || kind == AttachKind::raw_tp)
+        return true;
+    for (std::string_view hook : signal.hooks)
+        if (hooks_missing.contains(std::string(hook)))
+            return true;
+    return false;
+}
+
+}  // namespace
 
 std::span<const HookPrograms> hook_programs()
 {
@@ -67,24 +84,15 @@ std::string_view program_for(const HookPrograms& hook, AttachKind kind)
     return kind == AttachKind::tp_btf ? hook.tp_btf_program : hook.raw_tp_program;
 }
 
-bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
-                   const std::set<std::string>& fallback_forced)
-{
-    if (signal.fallback.empty())
-        return false;
-    if (fallback_forced.contains(std::string(signal.signal)) || kind == AttachKind::raw_tp)
-        return true;
-    for (std::string_view hook : signal.hooks)
-        if (hooks_missing.contains(std::string(hook)))
-            return true;
-    return false;
-}
-
 bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals)
 {
+    const auto& table = signal_hooks();
+    const auto preferred = std::find_if(table.begin(), table.end(),
+                                        [](const SignalHooks& s) { return s.signal == "http_data"; });
     for (const SignalMechanism& signal : signals)
         if (signal.signal == "http_data")
-            return !signal.hooks.empty() && signal.hooks.front() == "sock_send_length";
+            return std::equal(signal.hooks.begin(), signal.hooks.end(), preferred->hooks.begin(),
+                              preferred->hooks.end());
     return false;
 }
 

@@ -47,9 +47,8 @@ std::set<std::string> conn_hooks_in_use(const std::vector<SignalMechanism>& sign
 std::span<const SignalHooks> signal_hooks();
 std::string_view attach_kind_name(AttachKind kind);
 std::string_view program_for(const HookPrograms& hook, AttachKind kind);
-// Which hooks each signal uses; the signals named in fallback_forced take their fallback hooks.
-bool uses_fallback(const SignalHooks& signal, AttachKind kind, const std::set<std::string>& hooks_missing,
-                   const std::set<std::string>& fallback_forced = {});
+// Which hooks each signal uses: its fallback with raw_tp, when the kernel lacks one of its
+// hooks, or when fallback_forced names it.
 std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
                                                const std::set<std::string>& fallback_forced = {});
 // Whether HTTP data comes from the socket tracepoints rather than the syscall ones.

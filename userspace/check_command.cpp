@@ -10,8 +10,8 @@
 
 #include "error.h"
 #include "preflight.h"
-#include "tracefs_mount.h"
 #include "probes.h"
+#include "tracefs_mount.h"
 #include "version.h"
 
 namespace connscope {

@@ -1,6 +1,7 @@
 #include "kernel_features.h"
 
 #include "attach_plan.h"
+#include "tracefs_mount.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -40,15 +41,6 @@ bool program_loads(bpf_prog_type type, bpf_attach_type attach, uint32_t attach_b
 }
 
 bool path_exists(const char* path) { return access(path, F_OK) == 0; }
-
-// Where tracefs shows its events (libbpf looks in the same two places), or empty.
-std::string tracefs_events()
-{
-    for (const char* dir : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"})
-        if (path_exists(dir))
-            return dir;
-    return {};
-}
 
 std::string cgroup2_mount()
 {
@@ -106,22 +98,22 @@ Features probe_features()
     f.sockops = !f.cgroup_v2_path.empty() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, nullptr) == 1;
     f.retransmit_reports_err = tracepoint_arguments(vmlinux.get(), "btf_trace_tcp_retransmit_skb") >= 3;
     f.rdonly_cast = btf_id(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-    for (const SignalHooks& signal : signal_hooks()) {
-        // A per-syscall tracepoint is there when tracefs lists it (CONFIG_FTRACE_SYSCALLS).
-        if (signal.mechanism == "tracepoint")
-            for (std::string_view hook : signal.hooks)
-                if (!f.tracepoint || !path_exists((events + "/" + std::string(hook) + "/id").c_str()))
-                    f.hooks_missing.emplace(hook);
-        // A raw tracepoint's prototype is the typedef btf_trace_<hook>.
-        for (const auto* hooks : {&signal.hooks, &signal.fallback}) {
-            if (hooks == &signal.hooks && !signal.mechanism.empty())
-                continue;
-            for (std::string_view hook : *hooks) {
-                const std::string name = "btf_trace_" + std::string(hook);
-                if (btf_id(vmlinux.get(), name.c_str(), BTF_KIND_TYPEDEF) < 0)
-                    f.hooks_missing.emplace(hook);
-            }
+    // A raw tracepoint's prototype is the typedef btf_trace_<hook>; a per-syscall tracepoint
+    // is there when tracefs lists it (CONFIG_FTRACE_SYSCALLS). An iterator's hooks are not
+    // tracepoints.
+    auto note_missing = [&](const std::vector<std::string_view>& hooks, bool classic) {
+        for (std::string_view hook : hooks) {
+            const bool present =
+                classic ? f.tracepoint && path_exists((events + "/" + std::string(hook) + "/id").c_str())
+                        : btf_id(vmlinux.get(), ("btf_trace_" + std::string(hook)).c_str(), BTF_KIND_TYPEDEF) >= 0;
+            if (!present)
+                f.hooks_missing.emplace(hook);
         }
+    };
+    for (const SignalHooks& signal : signal_hooks()) {
+        if (signal.mechanism.empty() || signal.mechanism == "tracepoint")
+            note_missing(signal.hooks, signal.mechanism == "tracepoint");
+        note_missing(signal.fallback, false);
     }
     return f;
 }

@@ -10,10 +10,18 @@ constexpr const char* tracefs_dir = "/sys/kernel/tracing";
 
 }  // namespace
 
+std::string tracefs_events()
+{
+    for (const char* dir : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"})
+        if (access(dir, F_OK) == 0)
+            return dir;
+    return {};
+}
+
 // A failure leaves the per-syscall tracepoints missing: the raw syscall tracepoints serve.
 TracefsMount::TracefsMount()
 {
-    if (access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+    if (!tracefs_events().empty())
         return;
     mounted_ = mount("tracefs", tracefs_dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
 }

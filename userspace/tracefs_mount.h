@@ -2,7 +2,12 @@
 // mounted; where nothing did, connscope mounts it for as long as it runs (RAII).
 #pragma once
 
+#include <string>
+
 namespace connscope {
+
+// Where tracefs shows its events (libbpf looks in the same two places), or empty.
+std::string tracefs_events();
 
 class TracefsMount {
 public:
