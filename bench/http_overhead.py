@@ -3,9 +3,11 @@
 alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
 
     sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32] [--path /big.bin] [--sample N]
+                                [--other-build PATH]
 
 The default path is a 19-byte file: the most requests a second, the worst case per byte.
-/big.bin (200 KB) fills loopback's bandwidth instead. --sample N adds runs with --http-sample N.
+/big.bin (200 KB) fills loopback's bandwidth instead. --sample N adds runs with --http-sample N;
+--other-build PATH adds capture runs with another build of connscope (say, of the previous commit).
 
 Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
 """
@@ -16,7 +18,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
-from harness.connscope import Connscope  # noqa: E402
+from harness.connscope import BINARY, Connscope  # noqa: E402
 from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
@@ -36,10 +38,15 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--path", default="/index.html", help="/index.html (19 bytes) or /big.bin (200 KB)")
     parser.add_argument("--sample", type=int, help="also run with --http-sample N")
+    parser.add_argument("--other-build", help="also capture with this connscope binary")
     args = parser.parse_args()
-    modes = {"without connscope": None, "connscope --no-http": ["--no-http"], "connscope (HTTP capture)": []}
+    # mode → (binary, arguments); None: without connscope
+    modes = {"without connscope": None, "connscope --no-http": (BINARY, ["--no-http"]),
+             "connscope (HTTP capture)": (BINARY, [])}
     if args.sample:
-        modes[f"connscope --http-sample {args.sample}"] = ["--http-sample", str(args.sample)]
+        modes[f"connscope --http-sample {args.sample}"] = (BINARY, ["--http-sample", str(args.sample)])
+    if args.other_build:
+        modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
     results = {mode: [] for mode in modes}
     recorded = {mode: [] for mode in modes}  # share of requests with both http records
     lost = 0
@@ -47,11 +54,12 @@ def main():
         servers = Servers(ns)
         try:
             for _ in range(args.rounds):
-                for mode, extra in modes.items():
-                    if extra is None:
+                for mode, run in modes.items():
+                    if run is None:
                         results[mode].append(wrk(ns, args.seconds, args.connections, args.path)[0])
                         continue
-                    with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra) as cs:
+                    binary, extra = run
+                    with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra, binary=binary) as cs:
                         rate, requests = wrk(ns, args.seconds, args.connections, args.path)
                     results[mode].append(rate)
                     recorded[mode].append(cs.summary.get("http_transactions", 0) / (2 * requests))

@@ -29,6 +29,7 @@ enum counter_index {
 	COUNTER_RETRANS_LOSS_PROBE, /* tail-loss probes that retransmitted */
 	COUNTER_DELAYED_ACKS, /* equals TcpExtDelayedACKs (but see tcp_detect.bpf.h) */
 	COUNTER_DELAYED_ACKS_LOCKED, /* equals TcpExtDelayedACKLocked */
+	COUNTER_HTTP_BODY_IO_COUNTED, /* reads and writes inside an HTTP body, counted and not sent */
 	COUNTER_MAX,
 };
 

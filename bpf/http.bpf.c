@@ -19,6 +19,7 @@
 #include "maps.bpf.h"
 #include "sock_read.bpf.h"
 #include "filters.bpf.h"
+#include "http_head_scan.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -102,6 +103,33 @@ struct {
 	__type(value, struct send_start);
 } http_send_start SEC(".maps");
 
+/* Where each direction of a socket stands in a body of known length, from the head the socket
+ * hooks last saw start a message. Reads and writes wholly inside such a body are counted here
+ * and not sent: user space counts their bytes from the jump in sequence numbers, as it counts
+ * lost events, against the body length it parsed itself. */
+struct body_progress {
+	__u32 end_seq; /* the body ends just before this sequence number */
+	__u32 skipped_end_seq; /* just past the last read or write left out */
+	__u8 active; /* end_seq holds a body's end */
+	__u8 response; /* a response head declared it */
+	__u8 skipped; /* data left out since this direction's last event */
+	__u8 pad;
+};
+
+struct http_bodies {
+	struct body_progress direction[2]; /* sent, received */
+	/* A HEAD or CONNECT request went by: a response's Content-Length may then be of no body. */
+	__u8 bodiless_answers;
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_bodies);
+} http_bodies SEC(".maps");
+
 /* Sockets user space found not to speak HTTP/1.x (TLS, HTTP/2, anything else), by socket
  * inode: inode numbers are not reused the way socket addresses are. */
 struct {
@@ -113,9 +141,13 @@ struct {
 
 /* The event is built here: too big for the stack. The spill lets offsets and lengths be
  * masked rather than proved (the verifier sees off < MAX and len < 2 * MAX). */
+/* The head scan loads data[] a word at a time. */
+_Static_assert(__builtin_offsetof(struct http_data_event, data) % 8 == 0, "http_data_event.data is not 8-byte aligned");
+
 struct http_scratch {
 	struct http_data_event e;
 	__u8 spill[2 * HTTP_CAPTURE_MAX];
+	struct head_scan scan;
 };
 
 struct {
@@ -393,6 +425,31 @@ static __always_inline __u32 copy_buffer(struct http_scratch *s, const struct ht
 	return walk.copied;
 }
 
+/* The sequence number just past a socket's data in one direction. The read that takes the
+ * last data may take the peer's FIN with it, and copied_seq counts the FIN too. */
+static __always_inline __u32 data_seq_end(const struct tcp_sock *tp, __u32 direction)
+{
+	const unsigned long fin_received = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE);
+
+	if (direction == HTTP_SENT)
+		return tp->write_seq;
+	if ((tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & fin_received) && tp->copied_seq == tp->rcv_nxt)
+		return tp->copied_seq - 1;
+	return tp->copied_seq;
+}
+
+/* data_seq_end() with probe reads. */
+static __always_inline __u32 data_seq_end_core(const struct sock *sk, __u32 direction)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u32 copied;
+
+	if (direction == HTTP_SENT)
+		return BPF_CORE_READ(tp, write_seq);
+	copied = BPF_CORE_READ(tp, copied_seq);
+	return sock_fin_received(sk) && copied == BPF_CORE_READ(tp, rcv_nxt) ? copied - 1 : copied;
+}
+
 /* The socket's key, flow, sequence number and window into e; false for an untracked socket.
  * A send's window was read at its entry: loopback ACKs the data before the send returns. */
 static __always_inline bool read_sock_state(struct http_data_event *e, const struct http_args *args,
@@ -407,7 +464,7 @@ static __always_inline bool read_sock_state(struct http_data_event *e, const str
 		if (!e->hdr.cookie)
 			return false;
 		flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
-		e->seq_end = sent ? tp->write_seq : tp->copied_seq;
+		e->seq_end = data_seq_end(tp, args->direction);
 		e->snd_cwnd = args->snd_cwnd;
 		e->snd_ssthresh = args->snd_ssthresh;
 		/* Kept apart from the loads above: the verifier rejects one load instruction
@@ -426,14 +483,16 @@ static __always_inline bool read_sock_state(struct http_data_event *e, const str
 	if (!e->hdr.cookie)
 		return false;
 	flow_from_sock(&e->flow, sk);
-	e->seq_end = sent ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+	e->seq_end = data_seq_end_core(sk, args->direction);
 	e->snd_cwnd = sent ? args->snd_cwnd : BPF_CORE_READ(tp, snd_cwnd);
 	e->snd_ssthresh = sent ? args->snd_ssthresh : BPF_CORE_READ(tp, snd_ssthresh);
 	return true;
 }
 
-/* The event for a read or write that returned ret > 0 bytes. */
-static __always_inline void emit_data(const struct http_args *args, long ret, enum read_mode mode)
+/* The event for a read or write that returned ret > 0 bytes, in the scratch space it was built
+ * in; NULL when none was sent. */
+static __always_inline struct http_scratch *emit_data(const struct http_args *args, long ret,
+						       enum read_mode mode)
 {
 	struct http_scratch *s;
 	struct http_data_event *e;
@@ -442,14 +501,14 @@ static __always_inline void emit_data(const struct http_args *args, long ret, en
 
 	s = bpf_map_lookup_elem(&http_scratch, &zero);
 	if (!s)
-		return;
+		return NULL;
 	e = &s->e;
 	e->hdr.type = EVENT_HTTP_DATA;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	/* A connection whose cookie was never made opened before connscope: not tracked. */
 	if (!read_sock_state(e, args, mode))
-		return;
+		return NULL;
 	e->owner.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->owner.comm, sizeof(e->owner.comm));
 	e->enter_ns = args->enter_ns;
@@ -467,8 +526,11 @@ static __always_inline void emit_data(const struct http_args *args, long ret, en
 	if (bpf_ringbuf_output(&events, e,
 			       offsetof(struct http_data_event, data) +
 				       (e->captured & (2 * HTTP_CAPTURE_MAX - 1)),
-			       wakeup_flags()))
+			       wakeup_flags())) {
 		count(COUNTER_EVENTS_LOST, 1);
+		return NULL;
+	}
+	return s;
 }
 
 static __always_inline int handle_exit(const struct pt_regs *regs, long ret, enum read_mode mode)
@@ -551,11 +613,94 @@ static __always_inline struct sock *wanted_user_sock(struct sock *sk, __u32 *ino
 	return sk;
 }
 
+/* Whether a read or write may start a response: "HTTP/", or its first bytes are out of reach. */
+static __always_inline bool may_start_response(const struct http_args *args)
+{
+	const void *data = (const void *)args->buffer;
+	__u8 first[8];
+
+	if (args->kind == BUFFER_NONE)
+		return false; /* sendfile() sends file contents: a body */
+	if (args->kind == BUFFER_IOVEC) {
+		struct iovec iov;
+
+		if (bpf_probe_read_user(&iov, sizeof(iov), data) || iov.iov_len < 5)
+			return true;
+		data = iov.iov_base;
+	}
+	return bpf_probe_read_user(first, 5, data) || status_line_at(first, 0);
+}
+
+/* A read or write that falls wholly inside a body of known length is counted, not sent. */
+static __always_inline bool counted_inside_body(struct sock *sk, const struct http_args *args)
+{
+	struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	struct body_progress *body;
+	__u32 seq_end;
+
+	if (!bodies)
+		return false;
+	body = &bodies->direction[args->direction == HTTP_SENT ? 0 : 1];
+	if (!body->active)
+		return false;
+	seq_end = data_seq_end(tcp_sk_btf(sk), args->direction);
+	/* The read or write that reaches the body's end is sent: it dates the last byte. */
+	if ((__s32)(seq_end - body->end_seq) >= 0)
+		return false;
+	/* The answer to a HEAD has a Content-Length and no body: the next response starts at once,
+	 * and is never left out. */
+	if (body->response && bodies->bodiless_answers && may_start_response(args))
+		return false;
+	body->skipped = 1;
+	body->skipped_end_seq = seq_end;
+	count(COUNTER_HTTP_BODY_IO_COUNTED, 1);
+	return true;
+}
+
+/* After an event: where its direction's body now ends. An event that starts a head sets it
+ * anew (or to none: the head may run past the prefix). */
+static __always_inline void note_event(struct sock *sk, struct http_scratch *s)
+{
+	const struct http_data_event *e = &s->e;
+	struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	const __u32 index = e->direction == HTTP_SENT ? 0 : 1;
+	bool response = false;
+	const bool starts = e->captured >= 16 && head_starts(e->data, &response);
+	__u64 end;
+
+	if (bodies) {
+		bodies->direction[index].skipped = 0;
+		if (starts || (__s32)(e->seq_end - bodies->direction[index].end_seq) >= 0)
+			bodies->direction[index].active = 0;
+	}
+	if (starts && !response && answered_without_body(e->data)) {
+		if (!bodies)
+			bodies = bpf_sk_storage_get(&http_bodies, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (bodies)
+			bodies->bodiless_answers = 1;
+	}
+	/* Scanning a head costs: not when its message cannot go on past this event. */
+	if (!starts || bodiless_request(e->data) ||
+	    (e->bytes == e->captured && !ends_with_head_end(e->data, e->captured)))
+		return;
+	end = head_body_end(e->data, e->captured, response, &s->scan);
+	if (end <= e->bytes)
+		return; /* no body of known length, or it ended within this event */
+	if (!bodies)
+		bodies = bpf_sk_storage_get(&http_bodies, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!bodies)
+		return;
+	bodies->direction[index].end_seq = e->seq_end - (__u32)e->bytes + (__u32)end;
+	bodies->direction[index].response = response;
+	bodies->direction[index].active = 1;
+}
+
 /* The socket hooks' common part: the syscall behind them, from its saved registers, says
  * where the data is. io_uring workers and kernel threads run no syscall of their own. */
 static __always_inline int handle_socket_data(struct sock *sk, int ret, int flags, __u32 direction)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct http_scratch *sent_event;
 	struct http_args args = {};
 	struct send_start *start;
 	struct pt_regs *regs;
@@ -577,19 +722,24 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	id = regs->orig_ax;
-	if (data_direction(id) != direction || !wanted_user_sock(sk, &args.sock_ino))
+	if (data_direction(id) != direction)
 		return 0;
-	args.sk = (__u64)sk;
 	args.direction = direction;
 	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs), flags))
 		return 0;
+	/* Before the socket's other checks: a body's state exists only where they passed. */
+	if (counted_inside_body(sk, &args) || !wanted_user_sock(sk, &args.sock_ino))
+		return 0;
+	args.sk = (__u64)sk;
 	if (direction == HTTP_SENT && !args.enter_ns) {
 		/* Not through tcp_sendmsg_locked(): nothing was sent before now. */
 		args.enter_ns = bpf_ktime_get_ns();
 		args.snd_cwnd = tcp_sk_btf(sk)->snd_cwnd;
 		args.snd_ssthresh = tcp_sk_btf(sk)->snd_ssthresh;
 	}
-	emit_data(&args, ret, READ_DIRECT);
+	sent_event = emit_data(&args, ret, READ_DIRECT);
+	if (sent_event)
+		note_event(sk, sent_event);
 	return 0;
 }
 
@@ -621,4 +771,52 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(http_received, struct sock *sk, int ret, int flags)
 {
 	return handle_socket_data(sk, ret, flags, HTTP_RECEIVED);
+}
+
+/* Sent as an event with no data: the data left out since a direction's last event, which
+ * user space counts from its sequence number. Dated now: a clock read for every read left out
+ * would cost more than all the rest of leaving it out, and the close follows the last of it. */
+static __always_inline void flush_body(const struct sock *sk, struct body_progress *body, __u32 direction)
+{
+	const struct tcp_sock *tp = tcp_sk_btf(sk);
+	struct http_data_event *e;
+	struct http_scratch *s;
+	__u32 zero = 0;
+
+	if (!body->skipped)
+		return;
+	body->skipped = 0;
+	s = bpf_map_lookup_elem(&http_scratch, &zero);
+	if (!s)
+		return;
+	e = &s->e;
+	__builtin_memset(e, 0, offsetof(struct http_data_event, tail));
+	e->hdr.type = EVENT_HTTP_DATA;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	if (!e->hdr.cookie)
+		return;
+	flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
+	e->enter_ns = e->hdr.ts_ns;
+	e->direction = direction;
+	e->seq_end = body->skipped_end_seq;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct http_data_event, data), wakeup_flags()))
+		count(COUNTER_EVENTS_LOST, 1);
+}
+
+/* A body cut short by the close (or by shutdown()) still counts to its last byte. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(http_body_flush, struct sock *sk, int oldstate, int newstate)
+{
+	struct http_bodies *bodies;
+
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
+		return 0;
+	bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	if (!bodies)
+		return 0;
+	flush_body(sk, &bodies->direction[0], HTTP_SENT);
+	flush_body(sk, &bodies->direction[1], HTTP_RECEIVED);
+	return 0;
 }

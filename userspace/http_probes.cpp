@@ -43,6 +43,8 @@ HttpProbes::HttpProbes(const ConnProbes& conn, const Features& features, const H
     const bool btf = conn.kind() == AttachKind::tp_btf && !socket;
     const bool direct = btf && features.rdonly_cast;
     bpf_map__set_autocreate(skel_->maps.http_send_start, socket);
+    bpf_map__set_autocreate(skel_->maps.http_bodies, socket);
+    bpf_program__set_autoload(skel_->progs.http_body_flush, socket);
     bpf_program__set_autoload(skel_->progs.http_send_begin, socket);
     bpf_program__set_autoload(skel_->progs.http_sent, socket);
     bpf_program__set_autoload(skel_->progs.http_received, socket);

@@ -54,6 +54,24 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
     }
     if (tcp)
         log_tcp(conn, *tcp);
+    const DataDirection direction = e.direction == HTTP_SENT ? DataDirection::sent : DataDirection::received;
+    // Reads and writes the kernel counted inside a body of known length, or lost events, show
+    // as a jump in the sequence numbers: their bytes are skipped as not captured. (A jump
+    // backwards, or of 1 GiB and more, is neither.)
+    std::optional<uint32_t>& next_seq = conn.next_seq[direction == DataDirection::sent ? 0 : 1];
+    const uint32_t seq_start = e.seq_end - static_cast<uint32_t>(e.bytes);
+    const uint64_t first_byte_ns = direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
+    const bool jump = next_seq && seq_start != *next_seq && uint32_t(seq_start - *next_seq) < (1u << 30);
+    if (jump)
+        conn.stream.lost(direction, uint32_t(seq_start - *next_seq), first_byte_ns, conn.done);
+    // No data: the kernel's count of what it left out before the socket closed, sent from
+    // the state change, in whatever process ran it. It only ever moves the stream forward.
+    if (e.bytes == 0) {
+        if (jump)
+            next_seq = e.seq_end;
+        return;
+    }
+    next_seq = e.seq_end;
     if (conn.identity.pid != e.owner.pid || inserted) {
         conn.identity.pid = e.owner.pid;
         conn.identity.comm.assign(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
@@ -61,20 +79,13 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
     const uint32_t captured = std::min<uint32_t>(e.captured, sizeof(e.data));
     const uint32_t tail_len = std::min<uint32_t>(e.tail_len, sizeof(e.tail));
     DataChunk chunk;
-    chunk.direction = e.direction == HTTP_SENT ? DataDirection::sent : DataDirection::received;
+    chunk.direction = direction;
     chunk.bytes = e.bytes;
     chunk.prefix = {reinterpret_cast<const char*>(e.data), captured};
     chunk.tail = {reinterpret_cast<const char*>(e.tail), tail_len};
     // Sent data leaves the application during the syscall; received data reaches it at the end.
-    chunk.first_byte_ns = chunk.direction == DataDirection::sent ? e.enter_ns : e.hdr.ts_ns;
+    chunk.first_byte_ns = first_byte_ns;
     chunk.last_byte_ns = e.hdr.ts_ns;
-    // Events lost from the ring buffer show as a jump in the sequence numbers: the bytes they
-    // carried are skipped as not captured. (A jump backwards, or of 1 GiB and more, is not a loss.)
-    std::optional<uint32_t>& next_seq = conn.next_seq[chunk.direction == DataDirection::sent ? 0 : 1];
-    const uint32_t seq_start = e.seq_end - static_cast<uint32_t>(e.bytes);
-    if (next_seq && seq_start != *next_seq && uint32_t(seq_start - *next_seq) < (1u << 30))
-        conn.stream.lost(chunk.direction, uint32_t(seq_start - *next_seq), chunk.first_byte_ns, conn.done);
-    next_seq = e.seq_end;
     conn.stream.feed(chunk, conn.done);
     if (chunk.direction == (conn.stream.client() ? DataDirection::sent : DataDirection::received)) {
         conn.windows.push_back({chunk.first_byte_ns, e.snd_cwnd, e.snd_ssthresh});

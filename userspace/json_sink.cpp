@@ -402,6 +402,7 @@ json summary_json(const SummaryRecord& s)
         {"events_lost", t.events_lost},
         {"http_transactions", s.http_transactions},
         {"http_status", status_classes},
+        {"http_body_io_counted", t.http_body_io_counted},
         {"http_ttfb_us_new_mean", s.http_ttfb_us_new_mean},
         {"http_ttfb_us_reused_mean", s.http_ttfb_us_reused_mean},
         {"fast_retransmits", t.fast_retransmits},

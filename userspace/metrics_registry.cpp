@@ -325,6 +325,7 @@ void MetricsRegistry::set_totals(const Totals& totals, uint64_t connections_open
     for (const auto& [error, count] : totals.connect_errors)
         set(MetricId::connect_errors, {error}, double(count));
     set(MetricId::events_lost, {}, double(totals.events_lost));
+    set(MetricId::http_body_io_counted, {}, double(totals.http_body_io_counted));
 }
 
 std::string MetricsRegistry::exposition() const

@@ -46,6 +46,10 @@ const std::vector<MetricSpec> metrics{
     {MetricId::events_lost, "connscope_events_lost_total", "Events lost (ring buffer full)", MetricType::counter, {},
      "Events dropped because the ring buffer was full (totals stay exact; raise --ring-buffer-kib)",
      "kernel totals", {}, Dashboard::overview, true},
+    {MetricId::http_body_io_counted, "connscope_http_body_io_counted_total", "HTTP body reads and writes counted in the kernel",
+     MetricType::counter, {},
+     "Reads and writes wholly inside an HTTP body of known length, counted in the kernel instead of sent as events",
+     "kernel totals", {}, Dashboard::http, false},
     {MetricId::time_wait_sockets, "connscope_time_wait_sockets", "TIME_WAIT sockets", MetricType::gauge,
      {"netns", "holder"},
      "Sockets in TIME_WAIT now, by the side holding them (the side that closed first); sockets already in TIME_WAIT "

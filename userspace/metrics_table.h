@@ -27,6 +27,7 @@ enum class MetricId {
     resets,
     connect_errors,
     events_lost,
+    http_body_io_counted,
     time_wait_sockets,
     time_wait_destination_sockets,
     port_utilization,

@@ -210,6 +210,7 @@ Totals ConnProbes::read_totals() const
     t.loss_probes = sum_percpu(counters, COUNTER_RETRANS_LOSS_PROBE, buffer);
     t.delayed_acks = sum_percpu(counters, COUNTER_DELAYED_ACKS, buffer);
     t.delayed_acks_locked = sum_percpu(counters, COUNTER_DELAYED_ACKS_LOCKED, buffer);
+    t.http_body_io_counted = sum_percpu(counters, COUNTER_HTTP_BODY_IO_COUNTED, buffer);
     const int errors = bpf_map__fd(skel_->maps.connect_errors);
     for (uint32_t err = 1; err < CONNECT_ERRNO_SLOTS; ++err)
         if (const uint64_t n = sum_percpu(errors, err, buffer))

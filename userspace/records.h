@@ -183,6 +183,7 @@ struct Totals {
     uint64_t loss_probes = 0;             // tail-loss probes that retransmitted
     uint64_t delayed_acks = 0;            // as TcpExtDelayedACKs
     uint64_t delayed_acks_locked = 0;     // as TcpExtDelayedACKLocked
+    uint64_t http_body_io_counted = 0;    // reads and writes inside HTTP bodies, counted in the kernel
 };
 
 struct SummaryRecord {

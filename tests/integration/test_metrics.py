@@ -129,6 +129,7 @@ class MetricsEndToEndTest(unittest.TestCase):
                     "connscope_connections_total", "connscope_retransmits_total", "connscope_resets_total",
                     "connscope_connect_errors_total", "connscope_connections_closed_total",
                     "connscope_events_lost_total", "connscope_connections_open", "connscope_http_requests_total",
+                    "connscope_http_body_io_counted_total",
                     "connscope_delayed_acks_total", "connscope_findings_total", "connscope_listen_drops_total",
                     "connscope_time_wait_destination_sockets")}
             time.sleep(0.2)
@@ -243,6 +244,7 @@ class MetricsEndToEndTest(unittest.TestCase):
         self.assertEqual(sum(v for _, v in self.scraped["connscope_connections_closed_total"]),
                          summary["connections_closed"])
         self.assertEqual(self.scraped_value("connscope_events_lost_total"), 0)
+        self.assertEqual(self.scraped_value("connscope_http_body_io_counted_total"), summary["http_body_io_counted"])
         self.assertEqual(self.scraped_value("connscope_connections_open"), summary["connections_open"])
 
     def test_port_metrics_match_ss_and_the_exhaustion(self):

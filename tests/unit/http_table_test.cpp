@@ -202,6 +202,35 @@ TEST_CASE("data lost from the ring buffer is skipped as not captured", "[http_ta
     CHECK(http.take_stopped_inodes() == std::vector<uint32_t>{777});
 }
 
+TEST_CASE("a body cut short by the close counts what the kernel left out, from a no-data event",
+          "[http_table]")
+{
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(data(t0 + 2 * ms, HTTP_RECEIVED, head + std::string(8000, 'x')));
+    // Reads wholly inside the body are counted in the kernel; before the close it sends what it
+    // left out as an event with no data, from whatever process the state change ran in.
+    http_data_event counted = data(t0 + 9 * ms, HTTP_RECEIVED, "", 42000);
+    counted.owner = make_owner(0, "");
+    http.apply(counted);
+    // One that lags what user space has seen (its events went first) moves nothing back.
+    http_data_event stale = counted;
+    stale.seq_end -= 30000;
+    http.apply(stale);
+    http.apply(counted);
+    conns.apply(client.state(t0 + 9 * ms, TcpState::established, TcpState::close));
+    std::vector<Record> finished = conns.take_all_finished();
+    REQUIRE(finished.size() == 1);
+    const auto records = http_records(http.close(std::get<ConnRecord>(finished[0])));
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].resp_bytes == head.size() + 8000 + 42000);
+    CHECK(records[0].truncated);
+    CHECK(records[0].comm == "curl");
+    CHECK(records[0].pid == 100);
+}
+
 namespace
 {
 

@@ -13,9 +13,10 @@ BINARY = os.environ.get("CONNSCOPE", os.path.join(ROOT, "build", "connscope"))
 class Connscope:
     """`with Connscope("--netns", path) as cs:` attaches before the body runs; records after."""
 
-    def __init__(self, *args, wrapper=()):
-        """wrapper: a command that runs connscope, e.g. setpriv with fewer capabilities."""
-        self.args = [*wrapper, BINARY, "run", "--format", "json", *args]
+    def __init__(self, *args, wrapper=(), binary=BINARY):
+        """wrapper: a command that runs connscope, e.g. setpriv with fewer capabilities;
+        binary: another build of it, for side-by-side benchmarks."""
+        self.args = [*wrapper, binary, "run", "--format", "json", *args]
         self.records = []
         self.returncode = None
         self.stderr = ""

@@ -18,14 +18,15 @@ CLOSE_WAIT_HOLD_S = 2.5
 
 
 def http_exchange(ns):
-    """Three GETs on one keep-alive connection (2xx and 4xx) and a HEAD on another."""
+    """Three GETs on one keep-alive connection (2xx and 4xx; the first a body of 1 MB, read in
+    many reads) and a HEAD on another."""
     server = subprocess.Popen(ns.exec_args("python3", HTTP_PEER, str(HTTP_PORT), "1.1"),
                               stdout=subprocess.PIPE, text=True)
     try:
         if server.stdout.readline().strip() != "ready":
             raise RuntimeError("the HTTP peer did not start")
         base = f"http://127.0.0.1:{HTTP_PORT}"
-        ns.run("curl", "-s", f"{base}/size/1000", "-o", "/dev/null", f"{base}/status/404", "-o", "/dev/null",
+        ns.run("curl", "-s", f"{base}/size/1000000", "-o", "/dev/null", f"{base}/status/404", "-o", "/dev/null",
                f"{base}/delay/20", "-o", "/dev/null", capture_output=True, timeout=30)
         # Prometheus takes a new series' first sample as its start: a second sample that
         # differs (after a scrape, every second) is what gives the histograms a rate.

@@ -8,6 +8,7 @@ GET /chunked-iov/N  the same, each chunk one sendmsg() of three buffers: size li
 GET /status/CODE    an empty response with that status
 GET /bigheads/N     100 bytes after a Set-Cookie line of N bytes (Content-Length comes after it)
 GET /delay/MS       a short response after MS milliseconds
+GET /cut/N/M        Content-Length N, then M bytes in 16 KB writes, then the connection closes
 POST /anything      reads the body (answering Expect: 100-continue), then a 200 echoing its size
 """
 import sys
@@ -33,6 +34,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self, head=False):
         parts = self.path.split("?")[0].strip("/").split("/")
         kind, value = parts[0], int(parts[1]) if len(parts) > 1 else 0
+        if kind == "cut":
+            self.send_response(200)
+            self.send_header("Content-Length", str(value))
+            self.end_headers()
+            for _ in range(int(parts[2]) // 16384):
+                self.wfile.write(b"c" * 16384)
+            self.close_connection = True
+            return
         if kind == "status":
             self.send_response(value)
             if value not in (204, 304):
