@@ -131,18 +131,25 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
+/* A field of a segment's TCP control block (skb->cb): loaded directly from tp_btf's BTF
+ * pointer, the hook running for every segment received; read with a probe read for raw_tp. */
+#define TCB_FIELD(btf, skb, field)                                                                    \
+	((btf) ? ((const struct tcp_skb_cb *)(skb)->cb)->field                                        \
+	       : BPF_CORE_READ((const struct tcp_skb_cb *)((void *)(skb) +                             \
+							   bpf_core_field_offset(struct sk_buff, cb)), \
+			       field))
+
 /* Every segment an established socket receives, before it is processed (tcp_rcv_established). */
 static __always_inline int handle_tcp_probe(const struct sock *sk, const struct sk_buff *skb,
 					    bool btf)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	struct tcp_skb_cb *tcb = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
-	__u32 seq = BPF_CORE_READ(tcb, seq);
-	__u32 end_seq = BPF_CORE_READ(tcb, end_seq);
-	__u8 flags = BPF_CORE_READ(tcb, tcp_flags);
+	__u32 seq = TCB_FIELD(btf, skb, seq);
+	__u32 end_seq = TCB_FIELD(btf, skb, end_seq);
+	__u8 flags = TCB_FIELD(btf, skb, tcp_flags);
 	bool data = end_seq - seq > ((flags & TCPHDR_FIN) ? 1 : 0);
 	struct detect_state *st;
-	__u64 key = stored_sock_key(sk, btf);
+	__u64 key = btf ? sk->__sk_common.skc_cookie.counter : stored_sock_key(sk, false);
 	/* Half the segments are bare ACKs: they need no clock read (not free in a VM). */
 	__u64 now = data ? bpf_ktime_get_ns() : 0;
 
@@ -168,7 +175,7 @@ static __always_inline int handle_tcp_probe(const struct sock *sk, const struct 
 		/* Sent meanwhile (by a window update, autocork, another ACK): nothing to report. */
 		if (snd_nxt != st->held_snd_nxt) {
 			st->held_ns = 0;
-		} else if ((flags & TCPHDR_ACK) && (__s32)(BPF_CORE_READ(tcb, ack_seq) - snd_nxt) >= 0) {
+		} else if ((flags & TCPHDR_ACK) && (__s32)(TCB_FIELD(btf, skb, ack_seq) - snd_nxt) >= 0) {
 			if (detect_wanted(sk, key))
 				emit_held_send_released(sk, key, st);
 			st->held_ns = 0;
@@ -197,13 +204,13 @@ static __always_inline int handle_send_length(const struct sock *sk, int ret, bo
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	struct detect_state *st;
 	__u32 snd_nxt, unsent;
-	__u8 nonagle;
+	__u8 nonagle, state;
 	__u64 key;
 
 	if (ret <= 0 || !sock_is_tcp(sk))
 		return 0;
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_ESTABLISHED &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE_WAIT)
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
 		return 0;
 	snd_nxt = BPF_CORE_READ(tp, snd_nxt);
 	unsent = BPF_CORE_READ(tp, write_seq) - snd_nxt;
