@@ -38,6 +38,7 @@ struct head_scan_step {
 	struct head_scan *scan;
 };
 
+/* "HTTP/" at data[at]. */
 static __always_inline bool status_line_at(const __u8 *data, __u32 at)
 {
 	return data[at & HEAD_MASK] == 'H' && data[(at + 1) & HEAD_MASK] == 'T' &&
@@ -45,12 +46,19 @@ static __always_inline bool status_line_at(const __u8 *data, __u32 at)
 	       data[(at + 4) & HEAD_MASK] == '/';
 }
 
+/* s is a string literal: the loop unrolls into compares with constants. */
+static __always_inline bool starts_with(const __u8 *d, const char *s, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (d[k] != s[k])
+			return false;
+	return true;
+}
+
 /* HEAD and CONNECT requests: answers whose Content-Length is not of a body that follows. */
 static __always_inline bool answered_without_body(const __u8 *d)
 {
-	return (d[0] == 'H' && d[1] == 'E' && d[2] == 'A' && d[3] == 'D' && d[4] == ' ') ||
-	       (d[0] == 'C' && d[1] == 'O' && d[2] == 'N' && d[3] == 'N' && d[4] == 'E' && d[5] == 'C' &&
-		d[6] == 'T' && d[7] == ' ');
+	return starts_with(d, "HEAD ", 5) || starts_with(d, "CONNECT ", 8);
 }
 
 /* A request line's method (3 to 7 capital letters and a space) or a status line's "HTTP/". */
@@ -72,8 +80,7 @@ static __always_inline bool head_starts(const __u8 *d, bool *response)
 /* GET and HEAD requests carry no body: their heads are not worth scanning. */
 static __always_inline bool bodiless_request(const __u8 *d)
 {
-	return (d[0] == 'G' && d[1] == 'E' && d[2] == 'T' && d[3] == ' ') ||
-	       (d[0] == 'H' && d[1] == 'E' && d[2] == 'A' && d[3] == 'D' && d[4] == ' ');
+	return starts_with(d, "GET ", 4) || starts_with(d, "HEAD ", 5);
 }
 
 /* Whether a message may go on past captured bytes of data that were all of a read or write:
