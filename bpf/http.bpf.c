@@ -187,14 +187,6 @@ static __always_inline struct tcp_sock *tcp_sk_btf(const void *sk)
 	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 }
 
-/* sock_is_tcp() with direct loads. */
-static __always_inline bool sock_is_tcp_btf(const struct sock *sk)
-{
-	__u16 family = sk->__sk_common.skc_family;
-
-	return sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
-}
-
 /* How a variant reads kernel memory. A probe read is a helper call, and the enter hook runs
  * for every read and write of every process: where the kernel can cast to BTF types
  * (bpf_rdonly_cast), the direct variant loads fields straight from memory. */

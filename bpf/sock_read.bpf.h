@@ -177,6 +177,14 @@ static __always_inline bool sock_is_tcp(const struct sock *sk)
 	       (family == AF_INET || family == AF_INET6);
 }
 
+/* sock_is_tcp() with direct loads, for a BTF pointer. */
+static __always_inline bool sock_is_tcp_btf(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
 static __always_inline bool sock_nonblocking(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_socket, file, f_flags) & O_NONBLOCK;

@@ -131,6 +131,10 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
+/* A field of struct sock (not of tcp_sock, which tp_btf's struct sock pointer cannot reach):
+ * loaded directly on tp_btf, read with a probe read for raw_tp. */
+#define SK_FIELD(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
 /* A field of a segment's TCP control block (skb->cb): loaded directly from tp_btf's BTF
  * pointer, the hook running for every segment received; read with a probe read for raw_tp. */
 #define TCB_FIELD(btf, skb, field)                                                                    \
@@ -207,9 +211,9 @@ static __always_inline int handle_send_length(const struct sock *sk, int ret, bo
 	__u8 nonagle, state;
 	__u64 key;
 
-	if (ret <= 0 || !sock_is_tcp(sk))
+	if (ret <= 0 || !(btf ? sock_is_tcp_btf(sk) : sock_is_tcp(sk)))
 		return 0;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	state = SK_FIELD(btf, sk, __sk_common.skc_state);
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
 		return 0;
 	snd_nxt = BPF_CORE_READ(tp, snd_nxt);
@@ -257,8 +261,10 @@ static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf
 	__u32 lsndtime, idle, rto;
 	__u64 key;
 
-	if (!BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_slow_start_after_idle) ||
-	    BPF_CORE_READ(tp, packets_out) || BPF_CORE_READ(icsk, icsk_ca_ops, cong_control))
+	const __u8 restart_after_idle = btf ? sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_slow_start_after_idle
+					    : BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_slow_start_after_idle);
+
+	if (!restart_after_idle || BPF_CORE_READ(tp, packets_out) || BPF_CORE_READ(icsk, icsk_ca_ops, cong_control))
 		return 0;
 	lsndtime = BPF_CORE_READ(tp, lsndtime);
 	idle = (__u32)bpf_jiffies64() - lsndtime;
