@@ -744,13 +744,28 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	return 0;
 }
 
+/* A send that will end before the end of the body it is in is counted, not sent: its start is
+ * not needed. (Where a response may start inside the body, the send is checked at its end.) */
+static __always_inline bool send_inside_body(struct sock *sk, const struct msghdr *msg)
+{
+	const struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	const struct body_progress *body;
+
+	if (!bodies)
+		return false;
+	body = &bodies->direction[0];
+	if (!body->active || (body->response && bodies->bodiless_answers))
+		return false;
+	return (__s32)(tcp_sk_btf(sk)->write_seq + (__u32)msg->msg_iter.count - body->end_seq) < 0;
+}
+
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(http_send_begin, struct sock *sk, const struct msghdr *msg)
 {
 	struct send_start *start;
 	__u32 ino;
 
-	if (!current_pid_wanted() || !wanted_user_sock(sk, &ino))
+	if (!current_pid_wanted() || send_inside_body(sk, msg) || !wanted_user_sock(sk, &ino))
 		return 0;
 	start = bpf_sk_storage_get(&http_send_start, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!start || (start->enter_ns && start->msg == (__u64)msg))
