@@ -130,6 +130,11 @@ struct {
 	__type(value, struct http_bodies);
 } http_bodies SEC(".maps");
 
+static __always_inline struct body_progress *body_of(struct http_bodies *bodies, __u32 direction)
+{
+	return &bodies->direction[direction == HTTP_SENT ? 0 : 1];
+}
+
 /* Sockets user space found not to speak HTTP/1.x (TLS, HTTP/2, anything else), by socket
  * inode: inode numbers are not reused the way socket addresses are. */
 struct {
@@ -139,11 +144,11 @@ struct {
 	__type(value, __u8);
 } http_skip SEC(".maps");
 
-/* The event is built here: too big for the stack. The spill lets offsets and lengths be
- * masked rather than proved (the verifier sees off < MAX and len < 2 * MAX). */
 /* The head scan loads data[] a word at a time. */
 _Static_assert(__builtin_offsetof(struct http_data_event, data) % 8 == 0, "http_data_event.data is not 8-byte aligned");
 
+/* The event is built here: too big for the stack. The spill lets offsets and lengths be
+ * masked rather than proved (the verifier sees off < MAX and len < 2 * MAX). */
 struct http_scratch {
 	struct http_data_event e;
 	__u8 spill[2 * HTTP_CAPTURE_MAX];
@@ -442,6 +447,17 @@ static __always_inline __u32 data_seq_end_core(const struct sock *sk, __u32 dire
 	return sock_fin_received(sk) && copied == BPF_CORE_READ(tp, rcv_nxt) ? copied - 1 : copied;
 }
 
+/* The socket's key and flow into e (direct loads); false for an untracked socket: a connection
+ * whose cookie was never made opened before connscope. */
+static __always_inline bool sock_identity_btf(struct http_data_event *e, const struct tcp_sock *tp)
+{
+	e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	if (!e->hdr.cookie)
+		return false;
+	flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
+	return true;
+}
+
 /* The socket's key, flow, sequence number and window into e; false for an untracked socket.
  * A send's window was read at its entry: loopback ACKs the data before the send returns. */
 static __always_inline bool read_sock_state(struct http_data_event *e, const struct http_args *args,
@@ -452,10 +468,8 @@ static __always_inline bool read_sock_state(struct http_data_event *e, const str
 	if (mode == READ_DIRECT) {
 		const struct tcp_sock *tp = tcp_sk_btf((void *)args->sk);
 
-		e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
-		if (!e->hdr.cookie)
+		if (!sock_identity_btf(e, tp))
 			return false;
-		flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
 		e->seq_end = data_seq_end(tp, args->direction);
 		e->snd_cwnd = args->snd_cwnd;
 		e->snd_ssthresh = args->snd_ssthresh;
@@ -624,15 +638,15 @@ static __always_inline bool may_start_response(const struct http_args *args)
 }
 
 /* A read or write that falls wholly inside a body of known length is counted, not sent. */
-static __always_inline bool counted_inside_body(struct sock *sk, const struct http_args *args)
+static __always_inline bool counted_inside_body(struct sock *sk, struct http_bodies *bodies,
+						const struct http_args *args)
 {
-	struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
 	struct body_progress *body;
 	__u32 seq_end;
 
 	if (!bodies)
 		return false;
-	body = &bodies->direction[args->direction == HTTP_SENT ? 0 : 1];
+	body = body_of(bodies, args->direction);
 	if (!body->active)
 		return false;
 	seq_end = data_seq_end(tcp_sk_btf(sk), args->direction);
@@ -659,20 +673,20 @@ __noinline __u64 event_body_end(struct http_scratch *s, __u32 response)
 }
 
 /* After an event: where its direction's body now ends. An event that starts a head sets it
- * anew (or to none: the head may run past the prefix). */
-static __always_inline void note_event(struct sock *sk, struct http_scratch *s)
+ * anew (or to none: the head may run past the prefix). bodies: the socket's, if it has any. */
+static __always_inline void note_event(struct sock *sk, struct http_bodies *bodies, struct http_scratch *s)
 {
 	const struct http_data_event *e = &s->e;
-	struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
-	const __u32 index = e->direction == HTTP_SENT ? 0 : 1;
 	bool response = false;
 	const bool starts = e->captured >= 16 && head_starts(e->data, &response);
+	struct body_progress *body;
 	__u64 end;
 
 	if (bodies) {
-		bodies->direction[index].skipped = 0;
-		if (starts || (__s32)(e->seq_end - bodies->direction[index].end_seq) >= 0)
-			bodies->direction[index].active = 0;
+		body = body_of(bodies, e->direction);
+		body->skipped = 0;
+		if (starts || (__s32)(e->seq_end - body->end_seq) >= 0)
+			body->active = 0;
 	}
 	if (starts && !response && answered_without_body(e->data)) {
 		if (!bodies)
@@ -691,9 +705,10 @@ static __always_inline void note_event(struct sock *sk, struct http_scratch *s)
 		bodies = bpf_sk_storage_get(&http_bodies, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!bodies)
 		return;
-	bodies->direction[index].end_seq = e->seq_end - (__u32)e->bytes + (__u32)end;
-	bodies->direction[index].response = response;
-	bodies->direction[index].active = 1;
+	body = body_of(bodies, e->direction);
+	body->end_seq = e->seq_end - (__u32)e->bytes + (__u32)end;
+	body->response = response;
+	body->active = 1;
 }
 
 /* The socket hooks' common part: the syscall behind them, from its saved registers, says
@@ -702,6 +717,7 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct http_scratch *sent_event;
+	struct http_bodies *bodies;
 	struct http_args args = {};
 	struct send_start *start;
 	struct pt_regs *regs;
@@ -729,7 +745,8 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	if (!locate_buffer(&args, id, PT_REGS_PARM2(regs), PT_REGS_PARM3(regs), flags))
 		return 0;
 	/* Before the socket's other checks: a body's state exists only where they passed. */
-	if (counted_inside_body(sk, &args) || !wanted_user_sock(sk, &args.sock_ino))
+	bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	if (counted_inside_body(sk, bodies, &args) || !wanted_user_sock(sk, &args.sock_ino))
 		return 0;
 	args.sk = (__u64)sk;
 	if (direction == HTTP_SENT && !args.enter_ns) {
@@ -740,7 +757,7 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	}
 	sent_event = emit_data(&args, ret, READ_DIRECT);
 	if (sent_event)
-		note_event(sk, sent_event);
+		note_event(sk, bodies, sent_event);
 	return 0;
 }
 
@@ -748,12 +765,12 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
  * not needed. (Where a response may start inside the body, the send is checked at its end.) */
 static __always_inline bool send_inside_body(struct sock *sk, const struct msghdr *msg)
 {
-	const struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
+	struct http_bodies *bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
 	const struct body_progress *body;
 
 	if (!bodies)
 		return false;
-	body = &bodies->direction[0];
+	body = body_of(bodies, HTTP_SENT);
 	if (!body->active || (body->response && bodies->bodiless_answers))
 		return false;
 	return (__s32)(tcp_sk_btf(sk)->write_seq + (__u32)msg->msg_iter.count - body->end_seq) < 0;
@@ -810,10 +827,8 @@ static __always_inline void flush_body(const struct sock *sk, struct body_progre
 	e->hdr.type = EVENT_HTTP_DATA;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
-	if (!e->hdr.cookie)
+	if (!sock_identity_btf(e, tp))
 		return;
-	flow_from_sock_btf(&e->flow, &tp->inet_conn.icsk_inet);
 	e->enter_ns = e->hdr.ts_ns;
 	e->direction = direction;
 	e->seq_end = body->skipped_end_seq;
@@ -832,7 +847,7 @@ int BPF_PROG(http_body_flush, struct sock *sk, int oldstate, int newstate)
 	bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
 	if (!bodies)
 		return 0;
-	flush_body(sk, &bodies->direction[0], HTTP_SENT);
-	flush_body(sk, &bodies->direction[1], HTTP_RECEIVED);
+	flush_body(sk, body_of(bodies, HTTP_SENT), HTTP_SENT);
+	flush_body(sk, body_of(bodies, HTTP_RECEIVED), HTTP_RECEIVED);
 	return 0;
 }
