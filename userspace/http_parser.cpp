@@ -68,6 +68,18 @@ const Head* split_head(std::string_view text)
     return &head;
 }
 
+// Just past the empty line that ends a head ("\r\n\r\n", or "\n\n" from a sender that ends
+// lines with a bare LF), looking at line ends from `from` on; npos when not there yet.
+size_t head_end(std::string_view head, size_t from)
+{
+    for (size_t lf = head.find('\n', from); lf != std::string_view::npos; lf = head.find('\n', lf + 1)) {
+        if ((lf >= 1 && head[lf - 1] == '\n') ||
+            (lf >= 3 && head[lf - 1] == '\r' && head[lf - 2] == '\n' && head[lf - 3] == '\r'))
+            return lf + 1;
+    }
+    return std::string_view::npos;
+}
+
 std::string_view field(const Head& head, std::string_view name)
 {
     for (const auto& [key, value] : head.fields)
@@ -371,11 +383,7 @@ size_t HttpStream::feed_head(Reader& r, std::string_view data)
     // The end of the head may straddle the previous piece: search from a little before it.
     const size_t resume = r.head.size() >= 3 ? r.head.size() - 3 : 0;
     r.head.append(data);
-    const std::string_view head = r.head;
-    size_t end = head.find("\r\n\r\n", resume);
-    end = end == std::string_view::npos ? end : end + 4;
-    if (const size_t bare = head.find("\n\n", resume); bare != std::string_view::npos && bare + 2 < end)
-        end = bare + 2;
+    const size_t end = head_end(r.head, resume);
     if (end == std::string_view::npos) {
         if (r.head.size() > max_head_bytes)
             stop(Protocol::other);
@@ -592,9 +600,10 @@ void HttpStream::on_response_head(Reader& r, uint64_t ts, std::vector<Transactio
     }
     tx.status = status;
     const bool bodyless = tx.method == "HEAD" || status == 204 || status == 304;
-    const bool until_close = !bodyless && !chunked(*head) && !length;
+    const bool chunked_body = !bodyless && chunked(*head);
+    const bool until_close = !bodyless && !chunked_body && !length;
     tx.keep_alive = tx.keep_alive && keep_alive(line.substr(0, 8), *head) && !(until_close && !r.head_unseen);
-    start_body(r, !bodyless && chunked(*head), bodyless ? std::nullopt : length, until_close);
+    start_body(r, chunked_body, bodyless ? std::nullopt : length, until_close);
     r.clear_head();
     if (r.body == Body::none || (r.body == Body::length && r.remaining == 0))
         message_done(responses(), ts, done);

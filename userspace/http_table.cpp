@@ -44,6 +44,18 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
 {
     auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
     Connection& conn = it->second;
+    const size_t done_before = conn.done.size();
+    apply_to(conn, inserted, e, tcp);
+    if (conn.done.size() > done_before) {
+        if (!done_before)
+            finished_.push_back(e.hdr.cookie);
+        finished_transactions_ += conn.done.size() - done_before;
+    }
+}
+
+void HttpTable::apply_to(Connection& conn, bool inserted, const http_data_event& e,
+                         const std::optional<TcpCounters>& tcp)
+{
     if (inserted) {
         conn.identity.cookie = e.hdr.cookie;
         conn.identity.netns = e.flow.netns;
@@ -222,15 +234,23 @@ void HttpTable::emit(Connection& conn, std::optional<ConnView> view, CloseKind c
 std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
-    for (auto& [cookie, conn] : connections_)
-        if (!conn.done.empty())
-            emit(conn, conns.view(cookie), CloseKind::local_fin, 0, out);
+    // Each connection may add the transaction it held: a record moved is costly.
+    out.reserve(finished_transactions_ + finished_.size());
+    for (const uint64_t cookie : finished_) {
+        auto it = connections_.find(cookie);
+        if (it != connections_.end() && !it->second.done.empty())
+            emit(it->second, conns.view(cookie), CloseKind::local_fin, 0, out);
+    }
+    finished_.clear();
+    finished_transactions_ = 0;
     return out;
 }
 
 std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
+    finished_.clear();
+    finished_transactions_ = 0;
     for (auto& [cookie, conn] : connections_) {
         conn.stream.stop_watching(conn.done);
         if (!conn.done.empty() || conn.held)

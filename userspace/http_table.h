@@ -85,6 +85,8 @@ class HttpTable
         uint64_t mean() const { return count ? sum / count : 0; }
     };
 
+    void apply_to(Connection& conn, bool inserted, const http_data_event& e,
+                  const std::optional<TcpCounters>& tcp);
     static void log_tcp(Connection& conn, const TcpCounters& tcp);
     // The counts as they were just before ns.
     static const TcpCounters& tcp_before(const Connection& conn, uint64_t ns);
@@ -104,6 +106,10 @@ class HttpTable
     bool keep_query_;
     int64_t realtime_offset_ns_;
     std::unordered_map<uint64_t, Connection> connections_;
+    // Connections with transactions done since take_finished() (some may have closed since),
+    // and how many transactions: take_finished() visits only these.
+    std::vector<uint64_t> finished_;
+    size_t finished_transactions_ = 0;
     std::vector<uint32_t> stopped_inodes_;
     uint64_t transactions_ = 0;
     std::map<std::string, uint64_t> status_classes_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -15,17 +16,21 @@ namespace
 // An http record is about 650 bytes: usually one allocation for the whole line.
 constexpr size_t initial_room = 1024;
 
-bool needs_escape(char c)
-{
-    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-}
+// What a byte needs in a JSON string: nothing, an escape, or (not ASCII) a check of its UTF-8.
+enum ByteKind : uint8_t { plain = 0, escaped = 1, not_ascii = 2 };
+
+constexpr std::array<uint8_t, 256> byte_kinds = [] {
+    std::array<uint8_t, 256> kinds{};
+    for (size_t c = 0; c < kinds.size(); ++c)
+        kinds[c] = c >= 0x80 ? not_ascii : c < 0x20 || c == '"' || c == '\\' ? escaped : plain;
+    return kinds;
+}();
 
 } // namespace
 
-void JsonLine::reserve(size_t more)
+void JsonLine::grow(size_t more)
 {
-    if (size_ + more > out_.size())
-        out_.resize(std::max({initial_room, 2 * out_.size(), size_ + more}));
+    out_.resize(std::max({initial_room, 2 * out_.size(), size_ + more}));
 }
 
 void JsonLine::put(std::string_view s)
@@ -43,15 +48,14 @@ void JsonLine::put_number(uint64_t value)
 
 void JsonLine::put_text(std::string_view value)
 {
-    bool escapes = false;
-    for (char c : value) {
-        if (static_cast<unsigned char>(c) >= 0x80) {
-            put(nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-            return;
-        }
-        escapes |= needs_escape(c);
+    uint8_t kinds = plain;
+    for (char c : value)
+        kinds |= byte_kinds[static_cast<unsigned char>(c)];
+    if (kinds & not_ascii) {
+        put(nlohmann::json(std::string(value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        return;
     }
-    if (!escapes) {
+    if (kinds == plain) {
         reserve(value.size() + 2);
         out_[size_++] = '"';
         std::memcpy(out_.data() + size_, value.data(), value.size());

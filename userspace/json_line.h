@@ -63,7 +63,13 @@ class JsonLine
         *p++ = ':';
         size_ = p - out_.data();
     }
-    void reserve(size_t more);
+    // Every field calls it: only growing is out of line.
+    void reserve(size_t more)
+    {
+        if (size_ + more > out_.size())
+            grow(more);
+    }
+    void grow(size_t more);
     void put(std::string_view s);
     void put_number(uint64_t value);
     void put_text(std::string_view value);

@@ -93,6 +93,28 @@ TEST_CASE("transactions are tied to their connection: seq, handshake, ttfb, retr
     CHECK(http.status_classes().at("2xx") == 2);
 }
 
+TEST_CASE("records come out in the order their connections finished a transaction", "[http_table]")
+{
+    const Socket other{12, make_flow("127.0.0.1", 40001, "127.0.0.1", 80), make_owner(101, "curl")};
+    auto on_other = [&other](http_data_event e) {
+        e.hdr.cookie = other.cookie;
+        e.flow = other.flow;
+        return e;
+    };
+    ConnTable conns = opened();
+    HttpTable http(false, 0);
+    http.apply(data(t0 + 1 * ms, HTTP_SENT, request));
+    http.apply(on_other(data(t0 + 2 * ms, HTTP_SENT, request)));
+    http.apply(data(t0 + 3 * ms, HTTP_RECEIVED, response));
+    http.apply(on_other(data(t0 + 4 * ms, HTTP_RECEIVED, response)));
+
+    const auto records = http_records(http.take_finished(conns));
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].cookie == client.cookie);
+    CHECK(records[1].cookie == other.cookie);
+    CHECK(http.take_finished(conns).empty());
+}
+
 TEST_CASE("a connection's end finishes what it had in flight and labels its conn record", "[http_table]")
 {
     ConnTable conns = opened();
