@@ -3,11 +3,13 @@
 alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
 
     sudo bench/http_overhead.py [--seconds 5] [--rounds 2] [--connections 32] [--path /big.bin] [--sample N]
-                                [--other-build PATH]
+                                [--other-build PATH] [--server-only]
 
 The default path is a 19-byte file: the most requests a second, the worst case per byte.
 /big.bin (200 KB) fills loopback's bandwidth instead. --sample N adds runs with --http-sample N;
 --other-build PATH adds capture runs with another build of connscope (say, of the previous commit).
+--server-only adds capture runs with --pid of nginx: one end of each connection traced, as on a
+server whose clients are elsewhere.
 
 Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
 """
@@ -39,6 +41,7 @@ def main():
     parser.add_argument("--path", default="/index.html", help="/index.html (19 bytes) or /big.bin (200 KB)")
     parser.add_argument("--sample", type=int, help="also run with --http-sample N")
     parser.add_argument("--other-build", help="also capture with this connscope binary")
+    parser.add_argument("--server-only", action="store_true", help="also capture nginx's side alone (--pid)")
     args = parser.parse_args()
     # mode → (binary, arguments); None: without connscope
     modes = {"without connscope": None, "connscope --no-http": (BINARY, ["--no-http"]),
@@ -48,10 +51,16 @@ def main():
     if args.other_build:
         modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
     results = {mode: [] for mode in modes}
-    recorded = {mode: [] for mode in modes}  # share of requests with both http records
+    recorded = {mode: [] for mode in modes}  # share of requests with their http records
     lost = 0
     with NetNs("bench-http") as ns:
         servers = Servers(ns)
+        ends = {mode: 2 for mode in modes}  # http records a request makes: client's and server's
+        if args.server_only:
+            with open(os.path.join(servers.dir, "nginx.pid")) as f:
+                nginx_pid = f.read().strip()
+            mode = "connscope --pid (nginx's side only)"
+            modes[mode], results[mode], recorded[mode], ends[mode] = (BINARY, ["--pid", nginx_pid]), [], [], 1
         try:
             for _ in range(args.rounds):
                 for mode, run in modes.items():
@@ -62,7 +71,7 @@ def main():
                     with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra, binary=binary) as cs:
                         rate, requests = wrk(ns, args.seconds, args.connections, args.path)
                     results[mode].append(rate)
-                    recorded[mode].append(cs.summary.get("http_transactions", 0) / (2 * requests))
+                    recorded[mode].append(cs.summary.get("http_transactions", 0) / (ends[mode] * requests))
                     lost += cs.summary["events_lost"]
         finally:
             servers.stop()
