@@ -56,12 +56,12 @@ def main():
     with NetNs("bench-http") as ns:
         servers = Servers(ns)
         ends = {mode: 2 for mode in modes}  # http records a request makes: client's and server's
-        if args.server_only:
-            with open(os.path.join(servers.dir, "nginx.pid")) as f:
-                nginx_pid = f.read().strip()
-            mode = "connscope --pid (nginx's side only)"
-            modes[mode], results[mode], recorded[mode], ends[mode] = (BINARY, ["--pid", nginx_pid]), [], [], 1
         try:
+            if args.server_only:
+                with open(os.path.join(servers.dir, "nginx.pid")) as f:
+                    nginx_pid = f.read().strip()
+                mode = "connscope --pid (nginx's side only)"
+                modes[mode], results[mode], recorded[mode], ends[mode] = (BINARY, ["--pid", nginx_pid]), [], [], 1
             for _ in range(args.rounds):
                 for mode, run in modes.items():
                     if run is None:
