@@ -102,6 +102,10 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     app.add_option("--max-processes", run.label_limits.max_processes,
                    "Process names with metric series of their own; the rest are counted as \"other\"")
         ->check(CLI::Range(1u, 10000u));
+    bool no_cpu_yield = false;
+    app.add_flag("--no-cpu-yield", no_cpu_yield,
+                 "Read events at normal CPU priority; by default the reader yields to every other task "
+                 "(SCHED_IDLE) while it keeps up");
     bool no_http = false;
     app.add_flag("--no-http", no_http, "Do not capture HTTP/1.x transactions");
     app.add_option("--http-capture-bytes", run.http.capture_bytes,
@@ -156,6 +160,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args)
     run.format = format == "auto" ? Format::automatic : formats.at(format);
     run.probes.mechanism = mechanisms.at(mechanism);
     run.http.enabled = !no_http;
+    run.cpu_yield = !no_cpu_yield;
     return RunCommand{run};
 }
 

@@ -45,6 +45,7 @@ struct RunOptions {
     std::optional<ListenAddress> metrics_address;
     LabelLimits label_limits;
     HttpOptions http;
+    bool cpu_yield = true;  // the event reader at SCHED_IDLE while it keeps up
 };
 
 struct CheckOptions {

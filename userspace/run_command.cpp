@@ -20,6 +20,7 @@
 #include "port_monitor.h"
 #include "preflight.h"
 #include "probes.h"
+#include "reader_priority.h"
 #include "ring_reader.h"
 #include "table_sink.h"
 #include "tracefs_mount.h"
@@ -158,6 +159,9 @@ int run_command(const RunOptions& options)
         emit(listeners.report(listening, clock_ns(CLOCK_REALTIME)));
         out.write(sink->summary(summary(final)));
     };
+    std::optional<ReaderPriority> priority;
+    if (options.cpu_yield)
+        priority.emplace(probes.events_fd());
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
     uint64_t next_interval_ns = started_ns + interval_ns;
@@ -165,6 +169,8 @@ int run_command(const RunOptions& options)
     while (!stop_requested) {
         reader.poll(poll_timeout_ms);
         const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        if (priority)
+            priority->loop_done(now);
         emit(std::exchange(port_warnings, {}));
         emit(ports.refresh(now));
         for (const Record& record : ports.take_refreshed())
@@ -184,6 +190,7 @@ int run_command(const RunOptions& options)
             break;
     }
 
+    priority.reset();  // the last events are read at normal priority
     if (http_probes)
         http_probes->detach();
     const std::vector<listen_record> listening = listeners.read();

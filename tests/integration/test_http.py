@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -47,6 +48,15 @@ def by_role(records, role, port):
     """http records of one side of the connections to one server port, in time order."""
     chosen = [r for r in records if r["role"] == role and (r["rport"] if role == "client" else r["lport"]) == port]
     return sorted(chosen, key=lambda r: r["ts"])
+
+
+SCHED_OTHER, SCHED_IDLE = 0, 5
+
+
+def sched_policy(pid):
+    """The scheduling policy of a process's main thread (/proc/PID/stat field 41)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[38])
 
 
 class HttpTest(unittest.TestCase):
@@ -521,6 +531,45 @@ table inet connscope_http_test {
                     self.assertLessEqual(len(served) - len(whole), 4)
                     self.assertEqual(sorted({s["resp_bytes"] for s in served})[-1], whole[0]["resp_bytes"])
                     self.assertGreater(cs.summary["http_body_io_counted"], 10 * requests)
+
+    def test_the_reader_yields_until_it_falls_behind(self):
+        # Below saturation connscope reads as SCHED_IDLE: taking a CPU from the processes it
+        # watches doubled their p99. wrk and nginx saturating both CPUs starve it there, and
+        # it must then catch up as a normal task instead of losing events (a small ring fills
+        # in milliseconds at this rate).
+        for args in ((), ("--no-cpu-yield",)):
+            with self.subTest(args=args), NetNs("http-yield") as ns:
+                servers = Servers(ns)
+                seen, done = set(), threading.Event()
+                try:
+                    with Connscope("--netns", ns.path, "--ring-buffer-kib", "2048", *args) as cs:
+                        time.sleep(0.2)
+                        quiet = sched_policy(cs.proc.pid)
+
+                        def watch():
+                            while not done.is_set():
+                                seen.add(sched_policy(cs.proc.pid))
+                                time.sleep(0.002)
+                        watcher = threading.Thread(target=watch)
+                        watcher.start()
+                        try:
+                            out = ns.run("wrk", "-t2", "-c32", "-d3s", f"http://127.0.0.1:{NGINX_PORT}/index.html",
+                                         capture_output=True, text=True).stdout
+                        finally:
+                            done.set()
+                            watcher.join()
+                finally:
+                    servers.stop()
+                requests = int(re.search(r"(\d+) requests in", out).group(1))
+                self.assertEqual(cs.summary["events_lost"], 0)
+                answered = [c for c in by_role(cs.of_type("http"), "client", NGINX_PORT) if c["status"] == 200]
+                self.assertGreaterEqual(len(answered), requests)
+                self.assertLessEqual(len(answered), requests + 32)
+                if args:
+                    self.assertEqual((quiet, seen), (SCHED_OTHER, {SCHED_OTHER}))
+                else:
+                    self.assertEqual(quiet, SCHED_IDLE)
+                    self.assertIn(SCHED_OTHER, seen)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ TEST_CASE("parse_cli: no arguments run with the defaults", "[cli]")
     CHECK(options.port == 0);
     CHECK(options.probes.mechanism == Mechanism::automatic);
     CHECK_FALSE(options.probes.http_syscall_hooks);
+    CHECK(options.cpu_yield);
+    CHECK_FALSE(run_options({"--no-cpu-yield"}).cpu_yield);
 }
 
 TEST_CASE("parse_cli: --http-syscall-hooks, for run and check", "[cli]")

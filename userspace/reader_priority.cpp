@@ -1,0 +1,108 @@
+#include "reader_priority.h"
+
+#include <bpf/bpf.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace connscope {
+namespace {
+
+constexpr auto watch_interval = std::chrono::milliseconds(5);
+// RLIMIT_NICE's unit: 20 allows nice 0.
+constexpr rlim_t nice_zero_limit = 20;
+
+uint64_t monotonic_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+// Lets a thread go back from SCHED_IDLE to nice 0 without CAP_SYS_NICE (needs CAP_SYS_RESOURCE).
+void raise_nice_limit()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NICE, &limit) || limit.rlim_cur >= nice_zero_limit)
+        return;
+    limit.rlim_cur = nice_zero_limit;
+    limit.rlim_max = std::max(limit.rlim_max, nice_zero_limit);
+    setrlimit(RLIMIT_NICE, &limit);
+}
+
+// Whether a thread of this process may go back from SCHED_IDLE: tried on a thread of its own,
+// which ends either way.
+bool may_leave_idle()
+{
+    raise_nice_limit();
+    bool may = false;
+    std::thread([&may] {
+        const sched_param param{};
+        may = sched_setscheduler(0, SCHED_IDLE, &param) == 0 && sched_setscheduler(0, SCHED_OTHER, &param) == 0;
+    }).join();
+    return may;
+}
+
+}  // namespace
+
+ReaderPriority::ReaderPriority(int ring_fd) : reader_tid_(gettid()), page_size_(size_t(sysconf(_SC_PAGESIZE)))
+{
+    bpf_map_info info{};
+    uint32_t info_len = sizeof(info);
+    if (!may_leave_idle() || bpf_obj_get_info_by_fd(ring_fd, &info, &info_len))
+        return;
+    // The consumer's and the producer's positions, each on a page of its own, read only.
+    void* pages = mmap(nullptr, 2 * page_size_, PROT_READ, MAP_SHARED, ring_fd, 0);
+    if (pages == MAP_FAILED)
+        return;
+    positions_ = static_cast<const uint64_t*>(pages);
+    ring_size_ = info.max_entries;
+    loop_done(monotonic_ns());
+    // Started before the reader yields: a thread takes its creator's policy.
+    watcher_ = std::thread([this] { watch(); });
+}
+
+ReaderPriority::~ReaderPriority()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    stop_cv_.notify_all();
+    if (watcher_.joinable())
+        watcher_.join();
+    set_yielding(false);
+    if (positions_)
+        munmap(const_cast<uint64_t*>(positions_), 2 * page_size_);
+}
+
+double ReaderPriority::fill() const
+{
+    const uint64_t consumer = __atomic_load_n(&positions_[0], __ATOMIC_ACQUIRE);
+    const uint64_t producer = __atomic_load_n(&positions_[page_size_ / sizeof(uint64_t)], __ATOMIC_ACQUIRE);
+    return producer > consumer ? double(producer - consumer) / double(ring_size_) : 0;
+}
+
+void ReaderPriority::watch()
+{
+    std::unique_lock lock(mutex_);
+    while (!stop_cv_.wait_for(lock, watch_interval, [this] { return stop_; })) {
+        const uint64_t now = monotonic_ns();
+        const uint64_t loop = loop_ns_.load(std::memory_order_relaxed);
+        set_yielding(yield_.update(fill(), now > loop ? now - loop : 0, now));
+    }
+}
+
+void ReaderPriority::set_yielding(bool yielding)
+{
+    const sched_param param{};
+    if (yielding != yielding_ && sched_setscheduler(reader_tid_, yielding ? SCHED_IDLE : SCHED_OTHER, &param) == 0)
+        yielding_ = yielding;
+}
+
+}  // namespace connscope
