@@ -39,6 +39,9 @@ std::vector<FeatureLine> feature_lines(const Features& f)
         {"cgroup_v2", !f.cgroup_v2_path.empty(), "cgroup v2 mounted"},
         {"sockops", f.sockops, "sock_ops programs on cgroup v2"},
         {"rdonly_cast", f.rdonly_cast, "bpf_rdonly_cast kfunc: tp_btf HTTP capture loads fields directly (cheaper)"},
+        {"cpu_yield", f.cpu_yield,
+         "the event reader may yield the CPU while it keeps up (SCHED_IDLE and back: CAP_SYS_NICE, or "
+         "CAP_SYS_RESOURCE to raise RLIMIT_NICE)"},
     };
 }
 

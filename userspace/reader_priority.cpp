@@ -35,9 +35,10 @@ void raise_nice_limit()
     setrlimit(RLIMIT_NICE, &limit);
 }
 
-// Whether a thread of this process may go back from SCHED_IDLE: tried on a thread of its own,
-// which ends either way.
-bool may_leave_idle()
+}  // namespace
+
+// Tried on a thread of its own, which ends either way.
+bool reader_may_yield()
 {
     raise_nice_limit();
     bool may = false;
@@ -48,13 +49,11 @@ bool may_leave_idle()
     return may;
 }
 
-}  // namespace
-
 ReaderPriority::ReaderPriority(int ring_fd) : reader_tid_(gettid()), page_size_(size_t(sysconf(_SC_PAGESIZE)))
 {
     bpf_map_info info{};
     uint32_t info_len = sizeof(info);
-    if (!may_leave_idle() || bpf_obj_get_info_by_fd(ring_fd, &info, &info_len))
+    if (bpf_obj_get_info_by_fd(ring_fd, &info, &info_len))
         return;
     // The consumer's and the producer's positions, each on a page of its own, read only.
     void* pages = mmap(nullptr, 2 * page_size_, PROT_READ, MAP_SHARED, ring_fd, 0);

@@ -16,11 +16,15 @@
 
 namespace connscope {
 
+// Whether a thread of this process may go back from SCHED_IDLE to normal, after raising
+// RLIMIT_NICE where it can.
+bool reader_may_yield();
+
 class ReaderPriority {
 public:
-    // Watches for the calling thread, which reads the ring behind ring_fd. Does nothing where
-    // a thread could not leave SCHED_IDLE again: that needs CAP_SYS_NICE, or RLIMIT_NICE at 20,
-    // which it raises itself with CAP_SYS_RESOURCE.
+    // Watches for the calling thread, which reads the ring behind ring_fd. Only where
+    // reader_may_yield(): leaving SCHED_IDLE again needs CAP_SYS_NICE, or RLIMIT_NICE at 20,
+    // which it raises with CAP_SYS_RESOURCE.
     explicit ReaderPriority(int ring_fd);
     // Stops watching and leaves the reader at normal priority (for the final drain).
     ~ReaderPriority();

@@ -94,6 +94,13 @@ class CheckTest(unittest.TestCase):
         self.assertTrue(features["tp_btf"] and features["raw_tp"] and features["ringbuf"])
         self.assertEqual(features["rdonly_cast"], "bpf_rdonly_cast" in kernel_tracepoints())
 
+    def test_cpu_yield_follows_the_capabilities(self):
+        # Going back from SCHED_IDLE needs CAP_SYS_NICE, or CAP_SYS_RESOURCE to raise RLIMIT_NICE.
+        self.assertTrue(json.loads(check("--json").stdout)["features"]["cpu_yield"])
+        without = subprocess.run(["setpriv", "--bounding-set", "-sys_nice,-sys_resource", BINARY, "check", "--json"],
+                                 capture_output=True, text=True)
+        self.assertFalse(json.loads(without.stdout)["features"]["cpu_yield"])
+
     def test_this_kernel_refuses_kprobes_and_fentry(self):
         # The CI kernel is built without CONFIG_KPROBES and refuses fentry; connscope must
         # say so rather than claim them.

@@ -95,6 +95,9 @@ class SystemdUnitTest(unittest.TestCase):
         setpriv = ["setpriv", f"--bounding-set={bounding}", "--inh-caps=-all"]
         with NetNs("deploy") as ns, Connscope("--netns", ns.path, wrapper=setpriv) as cs:
             bounding_mask = self.bounding_set(cs.proc.pid)  # setpriv has exec'd connscope by now
+            time.sleep(0.1)
+            with open(f"/proc/{cs.proc.pid}/stat") as f:
+                reader_policy = int(f.read().rsplit(")", 1)[1].split()[38])
             ns.run("python3", "-c", "import socket\n"
                    "s=socket.create_server(('127.0.0.1',8080)); c=socket.create_connection(('127.0.0.1',8080))\n"
                    "a,_=s.accept(); c.close(); a.close()")
@@ -102,6 +105,9 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertEqual(cs.returncode, 0, cs.stderr)
         # Never more than the test itself holds (a container may lack CAP_SYS_RESOURCE).
         self.assertEqual(bounding_mask, sum(1 << CAPABILITY_BITS[c] for c in caps) & self.bounding_set())
+        # The unit's CAP_SYS_RESOURCE lets the event reader yield the CPU (SCHED_IDLE, 5) and
+        # come back; where the test itself lacks it, connscope reads at normal priority (0).
+        self.assertEqual(reader_policy, 5 if bounding_mask >> CAPABILITY_BITS["CAP_SYS_RESOURCE"] & 1 else 0)
         self.assertEqual(cs.summary["connections_active"], 1)
         self.assertEqual(len(cs.of_type("conn")), 2)
 
