@@ -44,13 +44,10 @@ void HttpTable::apply(const http_data_event& e, const std::optional<TcpCounters>
 {
     auto [it, inserted] = connections_.try_emplace(e.hdr.cookie);
     Connection& conn = it->second;
-    const size_t done_before = conn.done.size();
+    const bool had_done = !conn.done.empty();
     apply_to(conn, inserted, e, tcp);
-    if (conn.done.size() > done_before) {
-        if (!done_before)
-            finished_.push_back(e.hdr.cookie);
-        finished_transactions_ += conn.done.size() - done_before;
-    }
+    if (!had_done && !conn.done.empty())
+        finished_.push_back(e.hdr.cookie);
 }
 
 void HttpTable::apply_to(Connection& conn, bool inserted, const http_data_event& e,
@@ -233,16 +230,21 @@ void HttpTable::emit(Connection& conn, std::optional<ConnView> view, CloseKind c
 
 std::vector<Record> HttpTable::take_finished(const ConnTable& conns)
 {
-    std::vector<Record> out;
-    // Each connection may add the transaction it held: a record moved is costly.
-    out.reserve(finished_transactions_ + finished_.size());
+    std::vector<Connection*> ready;
+    size_t records = 0;
     for (const uint64_t cookie : finished_) {
         auto it = connections_.find(cookie);
-        if (it != connections_.end() && !it->second.done.empty())
-            emit(it->second, conns.view(cookie), CloseKind::local_fin, 0, out);
+        if (it == connections_.end() || it->second.done.empty())
+            continue;
+        ready.push_back(&it->second);
+        records += it->second.done.size() + 1; // and the transaction it held
     }
     finished_.clear();
-    finished_transactions_ = 0;
+    std::vector<Record> out;
+    out.reserve(records); // a record moved is ~20 strings copied
+    for (Connection* conn : ready)
+        if (!conn->done.empty()) // a connection finished, closed and came back is listed twice
+            emit(*conn, conns.view(conn->identity.cookie), CloseKind::local_fin, 0, out);
     return out;
 }
 
@@ -250,7 +252,6 @@ std::vector<Record> HttpTable::take_all_finished(const ConnTable& conns)
 {
     std::vector<Record> out;
     finished_.clear();
-    finished_transactions_ = 0;
     for (auto& [cookie, conn] : connections_) {
         conn.stream.stop_watching(conn.done);
         if (!conn.done.empty() || conn.held)

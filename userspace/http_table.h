@@ -106,10 +106,9 @@ class HttpTable
     bool keep_query_;
     int64_t realtime_offset_ns_;
     std::unordered_map<uint64_t, Connection> connections_;
-    // Connections with transactions done since take_finished() (some may have closed since),
-    // and how many transactions: take_finished() visits only these.
+    // Connections with transactions done since take_finished() (some may have closed since):
+    // take_finished() visits only these.
     std::vector<uint64_t> finished_;
-    size_t finished_transactions_ = 0;
     std::vector<uint32_t> stopped_inodes_;
     uint64_t transactions_ = 0;
     std::map<std::string, uint64_t> status_classes_;

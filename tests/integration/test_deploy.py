@@ -14,7 +14,7 @@ import unittest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness.connscope import BINARY, ROOT, Connscope  # noqa: E402
+from harness.connscope import BINARY, ROOT, SCHED_IDLE, SCHED_OTHER, Connscope  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
 UNIT = os.path.join(ROOT, "deploy", "systemd", "connscope.service")
@@ -96,8 +96,7 @@ class SystemdUnitTest(unittest.TestCase):
         with NetNs("deploy") as ns, Connscope("--netns", ns.path, wrapper=setpriv) as cs:
             bounding_mask = self.bounding_set(cs.proc.pid)  # setpriv has exec'd connscope by now
             time.sleep(0.1)
-            with open(f"/proc/{cs.proc.pid}/stat") as f:
-                reader_policy = int(f.read().rsplit(")", 1)[1].split()[38])
+            reader_policy = cs.reader_policy()
             ns.run("python3", "-c", "import socket\n"
                    "s=socket.create_server(('127.0.0.1',8080)); c=socket.create_connection(('127.0.0.1',8080))\n"
                    "a,_=s.accept(); c.close(); a.close()")
@@ -105,9 +104,10 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertEqual(cs.returncode, 0, cs.stderr)
         # Never more than the test itself holds (a container may lack CAP_SYS_RESOURCE).
         self.assertEqual(bounding_mask, sum(1 << CAPABILITY_BITS[c] for c in caps) & self.bounding_set())
-        # The unit's CAP_SYS_RESOURCE lets the event reader yield the CPU (SCHED_IDLE, 5) and
-        # come back; where the test itself lacks it, connscope reads at normal priority (0).
-        self.assertEqual(reader_policy, 5 if bounding_mask >> CAPABILITY_BITS["CAP_SYS_RESOURCE"] & 1 else 0)
+        # The unit's CAP_SYS_RESOURCE lets the event reader yield the CPU and come back; where
+        # the test itself lacks it, connscope reads at normal priority.
+        yields = bounding_mask >> CAPABILITY_BITS["CAP_SYS_RESOURCE"] & 1
+        self.assertEqual(reader_policy, SCHED_IDLE if yields else SCHED_OTHER)
         self.assertEqual(cs.summary["connections_active"], 1)
         self.assertEqual(len(cs.of_type("conn")), 2)
 

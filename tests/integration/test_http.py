@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness.connscope import Connscope  # noqa: E402
+from harness.connscope import SCHED_IDLE, SCHED_OTHER, Connscope  # noqa: E402
 from harness.http_servers import NGINX_PORT, PEERS, PYTHON_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
@@ -48,15 +48,6 @@ def by_role(records, role, port):
     """http records of one side of the connections to one server port, in time order."""
     chosen = [r for r in records if r["role"] == role and (r["rport"] if role == "client" else r["lport"]) == port]
     return sorted(chosen, key=lambda r: r["ts"])
-
-
-SCHED_OTHER, SCHED_IDLE = 0, 5
-
-
-def sched_policy(pid):
-    """The scheduling policy of a process's main thread (/proc/PID/stat field 41)."""
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[38])
 
 
 class HttpTest(unittest.TestCase):
@@ -544,11 +535,11 @@ table inet connscope_http_test {
                 try:
                     with Connscope("--netns", ns.path, *args) as cs:
                         time.sleep(0.2)
-                        quiet = sched_policy(cs.proc.pid)
+                        quiet = cs.reader_policy()
 
                         def watch():
                             while not done.is_set():
-                                seen.add(sched_policy(cs.proc.pid))
+                                seen.add(cs.reader_policy())
                                 time.sleep(0.002)
                         watcher = threading.Thread(target=watch)
                         watcher.start()

@@ -8,6 +8,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BINARY = os.environ.get("CONNSCOPE", os.path.join(ROOT, "build", "connscope"))
+# Scheduling policies (sched.h), as /proc/PID/stat field 41 shows them.
+SCHED_OTHER, SCHED_IDLE = 0, 5
 
 
 class Connscope:
@@ -68,6 +70,11 @@ class Connscope:
     def _stderr(self):
         with open(self.err.name) as f:
             return f.read()
+
+    def reader_policy(self):
+        """The scheduling policy of connscope's main thread, which reads the event ring."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[38])
 
     def of_type(self, record_type):
         return [r for r in self.records if r["type"] == record_type]
