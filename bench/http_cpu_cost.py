@@ -3,14 +3,14 @@
 namespace, alternating runs without connscope, with `connscope --no-http`, and with HTTP capture.
 
     sudo bench/http_cpu_cost.py [--seconds 8] [--rounds 3] [--connections 32] [--delay-ms 5]
-                                [--other-build PATH]
+                                [--sample N] [--other-build PATH]
 
 Each wrk connection waits --delay-ms between a response and its next request (wrk's delay()
 hook), so the request rate is set by the client, not by the CPUs: what connscope costs shows
 as CPU time, not as lost throughput. For each run: the machine's busy CPU time (/proc/stat:
 user, nice, system, irq, softirq) per request, connscope's own share of it (/proc/PID/stat),
 and wrk's latency percentiles. What connscope adds per request, times a host's request rate,
-is the CPU it would take there.
+is the CPU it would take there. --sample N adds runs with --http-sample N.
 
 Prints a markdown table for bench/RESULTS.md. Not a test: the numbers depend on the machine.
 """
@@ -58,11 +58,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--delay-ms", type=int, default=5, help="each connection's pause between requests")
+    parser.add_argument("--sample", type=int, help="also run with --http-sample N")
     parser.add_argument("--other-build", help="also capture with this connscope binary")
     args = parser.parse_args()
     # mode → (binary, arguments); None: without connscope
     modes = {"without connscope": None, "connscope --no-http": (BINARY, ["--no-http"]),
              "connscope (HTTP capture)": (BINARY, [])}
+    if args.sample:
+        modes[f"connscope --http-sample {args.sample}"] = (BINARY, ["--http-sample", str(args.sample)])
     if args.other_build:
         modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
     runs = {mode: [] for mode in modes}  # (requests, busy s, connscope s, latency)

@@ -601,22 +601,29 @@ int BPF_PROG(http_exit_raw, const struct pt_regs *regs, long ret)
 	return handle_exit(regs, ret, READ_RAW_TP);
 }
 
-/* The user socket behind sk, when it is a TCP socket worth capturing (a BTF pointer). Kernel
- * sockets (NFS, iSCSI) have no file and no user buffer. */
-static __always_inline struct sock *wanted_user_sock(struct sock *sk, __u32 *ino)
+/* Whether the socket hooks capture sk (a BTF pointer) at all: TCP, and kept by the filters and
+ * --http-sample. First in each hook, before anything that misses the cache: with sampling, most
+ * sockets stop here. */
+static __always_inline bool captured_sock(struct sock *sk)
+{
+	return sock_is_tcp_btf(sk) && sock_flow_wanted(sk, READ_DIRECT);
+}
+
+/* The inode of the user socket behind a captured sk, or 0: kernel sockets (NFS, iSCSI) have no
+ * file and no user buffer, and sockets found not to speak HTTP/1.x are skipped. */
+static __always_inline __u32 user_sock_ino(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
 	struct file *file;
+	__u32 ino;
 
-	if (!sock_is_tcp_btf(sk) || !sock)
-		return NULL;
+	if (!sock)
+		return 0;
 	file = sock->file;
 	if (!file)
-		return NULL;
-	*ino = file->f_inode->i_ino;
-	if (bpf_map_lookup_elem(&http_skip, ino) || !sock_flow_wanted(sk, READ_DIRECT))
-		return NULL;
-	return sk;
+		return 0;
+	ino = file->f_inode->i_ino;
+	return bpf_map_lookup_elem(&http_skip, &ino) ? 0 : ino;
 }
 
 /* Whether a read or write may start a response: "HTTP/", or its first bytes are out of reach. */
@@ -723,6 +730,8 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	struct pt_regs *regs;
 	long id;
 
+	if (!captured_sock(sk))
+		return 0;
 	/* Taken even from a send that failed, so the next one does not inherit its start. */
 	if (direction == HTTP_SENT) {
 		start = bpf_sk_storage_get(&http_send_start, sk, 0, 0);
@@ -746,7 +755,10 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 		return 0;
 	/* Before the socket's other checks: a body's state exists only where they passed. */
 	bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
-	if (counted_inside_body(sk, bodies, &args) || !wanted_user_sock(sk, &args.sock_ino))
+	if (counted_inside_body(sk, bodies, &args))
+		return 0;
+	args.sock_ino = user_sock_ino(sk);
+	if (!args.sock_ino)
 		return 0;
 	args.sk = (__u64)sk;
 	if (direction == HTTP_SENT && !args.enter_ns) {
@@ -780,9 +792,8 @@ SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(http_send_begin, struct sock *sk, const struct msghdr *msg)
 {
 	struct send_start *start;
-	__u32 ino;
 
-	if (!current_pid_wanted() || send_inside_body(sk, msg) || !wanted_user_sock(sk, &ino))
+	if (!captured_sock(sk) || !current_pid_wanted() || send_inside_body(sk, msg) || !user_sock_ino(sk))
 		return 0;
 	start = bpf_sk_storage_get(&http_send_start, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!start || (start->enter_ns && start->msg == (__u64)msg))
