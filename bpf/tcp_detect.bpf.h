@@ -135,6 +135,17 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
  * loaded directly on tp_btf, read with a probe read for raw_tp. */
 #define SK_FIELD(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
 
+/* The tcp_sock behind a hook's socket: on tp_btf a BTF pointer whose fields load directly
+ * (bpf_skc_to_tcp_sock() is older than the cookie helper the tp_btf variants already need);
+ * on raw_tp the plain address, read with TCP_FIELD's probe reads. The send hooks run for every
+ * send, and a probe read is a helper call. */
+static __always_inline const struct tcp_sock *tcp_sock_of(const struct sock *sk, bool btf)
+{
+	return btf ? bpf_skc_to_tcp_sock((void *)sk) : (const struct tcp_sock *)sk;
+}
+
+#define TCP_FIELD(btf, tp, field) ((btf) ? (tp)->field : BPF_CORE_READ(tp, field))
+
 /* A field of a segment's TCP control block (skb->cb): loaded directly from tp_btf's BTF
  * pointer, the hook running for every segment received; read with a probe read for raw_tp. */
 #define TCB_FIELD(btf, skb, field)                                                                    \
@@ -147,7 +158,6 @@ static __always_inline void emit_held_send_released(const struct sock *sk, __u64
 static __always_inline int handle_tcp_probe(const struct sock *sk, const struct sk_buff *skb,
 					    bool btf)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 seq = TCB_FIELD(btf, skb, seq);
 	__u32 end_seq = TCB_FIELD(btf, skb, end_seq);
 	__u8 flags = TCB_FIELD(btf, skb, tcp_flags);
@@ -174,7 +184,12 @@ static __always_inline int handle_tcp_probe(const struct sock *sk, const struct 
 		st->last_data_ns = now;
 	}
 	if (st->held_ns) {
-		__u32 snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+		const struct tcp_sock *tp = tcp_sock_of(sk, btf);
+		__u32 snd_nxt;
+
+		if (!tp)
+			return 0;
+		snd_nxt = TCP_FIELD(btf, tp, snd_nxt);
 
 		/* Sent meanwhile (by a window update, autocork, another ACK): nothing to report. */
 		if (snd_nxt != st->held_snd_nxt) {
@@ -205,7 +220,7 @@ int BPF_PROG(tcp_probe_raw, const struct sock *sk, const struct sk_buff *skb)
  * application's choice and not followed. */
 static __always_inline int handle_send_length(const struct sock *sk, int ret, bool btf)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp;
 	struct detect_state *st;
 	__u32 snd_nxt, unsent;
 	__u8 nonagle, state;
@@ -216,11 +231,14 @@ static __always_inline int handle_send_length(const struct sock *sk, int ret, bo
 	state = SK_FIELD(btf, sk, __sk_common.skc_state);
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
 		return 0;
-	snd_nxt = BPF_CORE_READ(tp, snd_nxt);
-	unsent = BPF_CORE_READ(tp, write_seq) - snd_nxt;
-	if (unsent == 0 || unsent >= BPF_CORE_READ(tp, mss_cache) || !BPF_CORE_READ(tp, packets_out))
+	tp = tcp_sock_of(sk, btf);
+	if (!tp)
 		return 0;
-	nonagle = BPF_CORE_READ_BITFIELD_PROBED(tp, nonagle);
+	snd_nxt = TCP_FIELD(btf, tp, snd_nxt);
+	unsent = TCP_FIELD(btf, tp, write_seq) - snd_nxt;
+	if (unsent == 0 || unsent >= TCP_FIELD(btf, tp, mss_cache) || !TCP_FIELD(btf, tp, packets_out))
+		return 0;
+	nonagle = btf ? BPF_CORE_READ_BITFIELD(tp, nonagle) : BPF_CORE_READ_BITFIELD_PROBED(tp, nonagle);
 	if (nonagle & TCP_NAGLE_CORK)
 		return 0;
 	key = stored_sock_key(sk, btf);
@@ -254,8 +272,7 @@ int BPF_PROG(send_length_raw, const struct sock *sk, int ret, int flags)
  * same lsndtime and are not reported again. */
 static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf)
 {
-	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp = tcp_sock_of(sk, btf);
 	struct idle_restart_event *e;
 	struct detect_state *st;
 	__u32 lsndtime, idle, rto;
@@ -264,11 +281,14 @@ static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf
 	const __u8 restart_after_idle = btf ? sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_slow_start_after_idle
 					    : BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_slow_start_after_idle);
 
-	if (!restart_after_idle || BPF_CORE_READ(tp, packets_out) || BPF_CORE_READ(icsk, icsk_ca_ops, cong_control))
+	if (!tp || !restart_after_idle || TCP_FIELD(btf, tp, packets_out))
 		return 0;
-	lsndtime = BPF_CORE_READ(tp, lsndtime);
+	if (btf ? !!tp->inet_conn.icsk_ca_ops->cong_control
+		: !!BPF_CORE_READ(tp, inet_conn.icsk_ca_ops, cong_control))
+		return 0;
+	lsndtime = TCP_FIELD(btf, tp, lsndtime);
 	idle = (__u32)bpf_jiffies64() - lsndtime;
-	rto = BPF_CORE_READ(icsk, icsk_rto);
+	rto = TCP_FIELD(btf, tp, inet_conn.icsk_rto);
 	if ((__s32)idle <= (__s32)rto)
 		return 0;
 	key = stored_sock_key(sk, btf);
@@ -283,8 +303,8 @@ static __always_inline int handle_sendmsg_locked(const struct sock *sk, bool btf
 		return 0;
 	e->idle_us = jiffies_to_us(idle);
 	e->rto_us = jiffies_to_us(rto);
-	e->cwnd = BPF_CORE_READ(tp, snd_cwnd);
-	e->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	e->cwnd = TCP_FIELD(btf, tp, snd_cwnd);
+	e->ssthresh = TCP_FIELD(btf, tp, snd_ssthresh);
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
 }
