@@ -1,19 +1,28 @@
 #include "reader_priority.h"
 
 #include <bpf/bpf.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 
 namespace connscope {
 namespace {
 
-constexpr auto watch_interval = std::chrono::milliseconds(5);
+// While the reader yields: the longest wait for the ring's wakeup, so a reader stalled with
+// the ring under a sixteenth (no wakeup comes) is seen within the loop's limit; and the pause
+// after a wakeup, since the kernel wakes readers again at every event while the ring stays
+// above a sixteenth.
+constexpr int yielding_wait_ms = 100;
+constexpr int after_wakeup_ms = 5;
+// While it does not: how often to look whether it has caught up.
+constexpr int catching_up_ms = 50;
 // RLIMIT_NICE's unit: 20 allows nice 0.
 constexpr rlim_t nice_zero_limit = 20;
 
@@ -61,6 +70,15 @@ ReaderPriority::ReaderPriority(int ring_fd) : reader_tid_(gettid()), page_size_(
         return;
     positions_ = static_cast<const uint64_t*>(pages);
     ring_size_ = info.max_entries;
+    stop_fd_ = eventfd(0, EFD_CLOEXEC);
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    // Edge-triggered: the ring polls readable whenever it holds anything, and it does most of
+    // the time under load. Only the kernel's wakeups are wanted.
+    epoll_event ring{.events = EPOLLIN | EPOLLET, .data = {.fd = ring_fd}};
+    epoll_event stop{.events = EPOLLIN, .data = {.fd = stop_fd_}};
+    if (stop_fd_ < 0 || epoll_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd, &ring) ||
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &stop))
+        return;
     loop_done(monotonic_ns());
     // Started before the reader yields: a thread takes its creator's policy.
     watcher_ = std::thread([this] { watch(); });
@@ -68,14 +86,15 @@ ReaderPriority::ReaderPriority(int ring_fd) : reader_tid_(gettid()), page_size_(
 
 ReaderPriority::~ReaderPriority()
 {
-    {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
-    }
-    stop_cv_.notify_all();
-    if (watcher_.joinable())
+    if (watcher_.joinable()) {
+        const uint64_t one = 1;
+        [[maybe_unused]] const ssize_t written = write(stop_fd_, &one, sizeof(one));
         watcher_.join();
+    }
     set_yielding(false);
+    for (int fd : {epoll_fd_, stop_fd_})
+        if (fd >= 0)
+            close(fd);
     if (positions_)
         munmap(const_cast<uint64_t*>(positions_), 2 * page_size_);
 }
@@ -87,13 +106,28 @@ double ReaderPriority::fill() const
     return producer > consumer ? double(producer - consumer) / double(ring_size_) : 0;
 }
 
+ReaderPriority::Woken ReaderPriority::wait()
+{
+    epoll_event events[2];
+    const int n = epoll_wait(epoll_fd_, events, 2, yielding_ ? yielding_wait_ms : catching_up_ms);
+    Woken woken = Woken::by_time;
+    for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd == stop_fd_)
+            return Woken::to_stop;
+        woken = Woken::by_ring;
+    }
+    return woken;
+}
+
 void ReaderPriority::watch()
 {
-    std::unique_lock lock(mutex_);
-    while (!stop_cv_.wait_for(lock, watch_interval, [this] { return stop_; })) {
+    for (Woken woken; (woken = wait()) != Woken::to_stop;) {
         const uint64_t now = monotonic_ns();
         const uint64_t loop = loop_ns_.load(std::memory_order_relaxed);
         set_yielding(yield_.update(fill(), now > loop ? now - loop : 0, now));
+        pollfd stop{.fd = stop_fd_, .events = POLLIN, .revents = 0};
+        if (woken == Woken::by_ring && yielding_ && poll(&stop, 1, after_wakeup_ms) > 0)
+            return;
     }
 }
 

@@ -1,15 +1,16 @@
 // Runs the thread that reads the event ring as SCHED_IDLE while it keeps up (reader_yield.h),
 // and as any other task while it is behind. A thread at SCHED_IDLE on busy CPUs may not run
 // at all, so it cannot notice that itself: a watcher thread at normal priority looks at the
-// ring's positions and at the reader's loop every few milliseconds and sets its policy.
+// ring's positions and at the reader's loop and sets its policy. While the reader yields, the
+// watcher sleeps until the kernel wakes the ring's readers (a sixteenth of it unread), at most
+// every few milliseconds, and looks at the loop every 100 ms: on an idle host it wakes no more
+// often than the reader's own polls.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 
 #include "reader_yield.h"
@@ -36,7 +37,11 @@ public:
     void loop_done(uint64_t now_ns) { loop_ns_.store(now_ns, std::memory_order_relaxed); }
 
 private:
+    enum class Woken { by_ring, by_time, to_stop };
+
     void watch();
+    // Waits for the ring's wakeup (while yielding) or for the next look (otherwise).
+    Woken wait();
     double fill() const;
     void set_yielding(bool yielding);
 
@@ -47,9 +52,8 @@ private:
     ReaderYield yield_;
     bool yielding_ = false;
     std::atomic<uint64_t> loop_ns_{0};
-    std::mutex mutex_;
-    std::condition_variable stop_cv_;
-    bool stop_ = false;
+    int stop_fd_ = -1; // an eventfd: written to stop the watcher
+    int epoll_fd_ = -1; // the ring, edge-triggered, and stop_fd_
     std::thread watcher_;
 };
 

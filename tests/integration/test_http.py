@@ -562,6 +562,17 @@ table inet connscope_http_test {
                     self.assertEqual(quiet, SCHED_IDLE)
                     self.assertIn(SCHED_OTHER, seen)
 
+    def test_an_idle_connscope_wakes_rarely(self):
+        # The watcher of the yielding reader sleeps until the kernel wakes the ring's readers;
+        # looking every 5 ms instead cost 200 wakeups a second on an idle host, and on a host
+        # at 6 000 requests a second more CPU than the connection probes themselves.
+        for args in ((), ("--no-http",)):
+            with self.subTest(args=args), Connscope(*args) as cs:
+                time.sleep(0.5)
+                before = cs.wakeups()
+                time.sleep(3)
+                self.assertLess((cs.wakeups() - before) / 3, 40)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -76,6 +76,14 @@ class Connscope:
         with open(f"/proc/{self.proc.pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[38])
 
+    def wakeups(self):
+        """Times connscope's threads have gone to sleep and woken up, all threads together."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+        return total
+
     def of_type(self, record_type):
         return [r for r in self.records if r["type"] == record_type]
 
