@@ -65,9 +65,7 @@ static __always_inline void *reserve(__u64 size, __u32 type, __u64 key)
 		count(COUNTER_EVENTS_LOST, 1);
 		return NULL;
 	}
-	hdr->type = type;
-	hdr->cpu = bpf_get_smp_processor_id();
-	hdr->ts_ns = bpf_ktime_get_ns();
+	stamp_header(hdr, type);
 	hdr->cookie = key;
 	return hdr;
 }

@@ -509,9 +509,7 @@ static __always_inline struct http_scratch *emit_data(const struct http_args *ar
 	if (!s)
 		return NULL;
 	e = &s->e;
-	e->hdr.type = EVENT_HTTP_DATA;
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	stamp_header(&e->hdr, EVENT_HTTP_DATA);
 	/* A connection whose cookie was never made opened before connscope: not tracked. */
 	if (!read_sock_state(e, args, mode))
 		return NULL;
@@ -835,9 +833,7 @@ static __always_inline void flush_body(const struct sock *sk, struct body_progre
 		return;
 	e = &s->e;
 	__builtin_memset(e, 0, offsetof(struct http_data_event, tail));
-	e->hdr.type = EVENT_HTTP_DATA;
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	stamp_header(&e->hdr, EVENT_HTTP_DATA);
 	if (!sock_identity_btf(e, tp))
 		return;
 	e->enter_ns = e->hdr.ts_ns;

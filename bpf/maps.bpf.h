@@ -25,6 +25,14 @@ static __always_inline __u64 wakeup_flags(void)
 									     : BPF_RB_NO_WAKEUP;
 }
 
+/* Every event's type, CPU and time, which user space decodes and orders it by. */
+static __always_inline void stamp_header(struct event_header *hdr, __u32 type)
+{
+	hdr->type = type;
+	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->ts_ns = bpf_ktime_get_ns();
+}
+
 /* Totals by enum counter_index, per CPU so the hot path never contends. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
