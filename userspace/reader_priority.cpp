@@ -16,12 +16,12 @@ namespace connscope {
 namespace {
 
 // While the reader yields: the longest wait for the ring's wakeup, so a reader stalled with
-// the ring under a sixteenth (no wakeup comes) is seen within the loop's limit; and the pause
-// after a wakeup, since the kernel wakes readers again at every event while the ring stays
-// above a sixteenth.
+// the ring under a sixteenth (no wakeup comes) is seen within the loop's limit; and the
+// shortest time between two looks, since the kernel wakes readers again at every event while
+// the ring stays above a sixteenth.
 constexpr int yielding_wait_ms = 100;
-constexpr int after_wakeup_ms = 5;
-// While it does not: how often to look whether it has caught up.
+constexpr int yielding_pause_ms = 5;
+// While it does not: how often to look whether it has caught up, woken by the ring or not.
 constexpr int catching_up_ms = 50;
 // RLIMIT_NICE's unit: 20 allows nice 0.
 constexpr rlim_t nice_zero_limit = 20;
@@ -126,7 +126,7 @@ void ReaderPriority::watch()
         const uint64_t loop = loop_ns_.load(std::memory_order_relaxed);
         set_yielding(yield_.update(fill(), now > loop ? now - loop : 0, now));
         pollfd stop{.fd = stop_fd_, .events = POLLIN, .revents = 0};
-        if (woken == Woken::by_ring && yielding_ && poll(&stop, 1, after_wakeup_ms) > 0)
+        if (woken == Woken::by_ring && poll(&stop, 1, yielding_ ? yielding_pause_ms : catching_up_ms) > 0)
             return;
     }
 }
