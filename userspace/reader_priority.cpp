@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace connscope {
 namespace {
@@ -91,7 +92,6 @@ ReaderPriority::~ReaderPriority()
         [[maybe_unused]] const ssize_t written = write(stop_fd_, &one, sizeof(one));
         watcher_.join();
     }
-    set_yielding(false);
     for (int fd : {epoll_fd_, stop_fd_})
         if (fd >= 0)
             close(fd);
@@ -110,6 +110,8 @@ ReaderPriority::Woken ReaderPriority::wait()
 {
     epoll_event events[2];
     const int n = epoll_wait(epoll_fd_, events, 2, yielding_ ? yielding_wait_ms : catching_up_ms);
+    if (n < 0 && errno != EINTR)
+        return Woken::to_stop;  // not retried: it would fail again at once
     Woken woken = Woken::by_time;
     for (int i = 0; i < n; ++i) {
         if (events[i].data.fd == stop_fd_)
@@ -127,8 +129,10 @@ void ReaderPriority::watch()
         set_yielding(yield_.update(fill(), now > loop ? now - loop : 0, now));
         pollfd stop{.fd = stop_fd_, .events = POLLIN, .revents = 0};
         if (woken == Woken::by_ring && poll(&stop, 1, yielding_ ? yielding_pause_ms : catching_up_ms) > 0)
-            return;
+            break;
     }
+    // Unwatched, the reader must not be left to starve.
+    set_yielding(false);
 }
 
 void ReaderPriority::set_yielding(bool yielding)
