@@ -40,7 +40,8 @@ private:
     enum class Woken { by_ring, by_time, to_stop };
 
     void watch();
-    // Waits for the ring's wakeup (while yielding) or for the next look (otherwise).
+    // Waits for the ring's wakeup, the time of the next look (sooner while the reader does not
+    // yield), or the stop.
     Woken wait();
     double fill() const;
     void set_yielding(bool yielding);
