@@ -94,6 +94,8 @@ struct send_start {
 	__u64 msg; /* the call's struct msghdr: every pass of one call sees the same */
 	__u32 snd_cwnd;
 	__u32 snd_ssthresh;
+	__u32 sock_ino; /* user_sock_ino() then: the send's end need not look it up again */
+	__u32 pad;
 };
 
 struct {
@@ -737,6 +739,7 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 			args.enter_ns = start->enter_ns;
 			args.snd_cwnd = start->snd_cwnd;
 			args.snd_ssthresh = start->snd_ssthresh;
+			args.sock_ino = start->sock_ino;
 			start->enter_ns = 0;
 		}
 	}
@@ -755,7 +758,8 @@ static __always_inline int handle_socket_data(struct sock *sk, int ret, int flag
 	bodies = bpf_sk_storage_get(&http_bodies, sk, 0, 0);
 	if (counted_inside_body(sk, bodies, &args))
 		return 0;
-	args.sock_ino = user_sock_ino(sk);
+	if (!args.sock_ino)
+		args.sock_ino = user_sock_ino(sk);
 	if (!args.sock_ino)
 		return 0;
 	args.sk = (__u64)sk;
@@ -790,14 +794,19 @@ SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(http_send_begin, struct sock *sk, const struct msghdr *msg)
 {
 	struct send_start *start;
+	__u32 ino;
 
-	if (!captured_sock(sk) || !current_pid_wanted() || send_inside_body(sk, msg) || !user_sock_ino(sk))
+	if (!captured_sock(sk) || !current_pid_wanted() || send_inside_body(sk, msg))
+		return 0;
+	ino = user_sock_ino(sk);
+	if (!ino)
 		return 0;
 	start = bpf_sk_storage_get(&http_send_start, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!start || (start->enter_ns && start->msg == (__u64)msg))
 		return 0;
 	start->enter_ns = bpf_ktime_get_ns();
 	start->msg = (__u64)msg;
+	start->sock_ino = ino;
 	start->snd_cwnd = tcp_sk_btf(sk)->snd_cwnd;
 	start->snd_ssthresh = tcp_sk_btf(sk)->snd_ssthresh;
 	return 0;
