@@ -543,14 +543,14 @@ table inet connscope_http_test {
                                 time.sleep(0.002)
                         watcher = threading.Thread(target=watch)
                         watcher.start()
-                        wakeups = cs.wakeups()
+                        wakeups = cs.wakeups(reader=False)
                         try:
                             out = ns.run("wrk", "-t2", "-c32", "-d3s", f"http://127.0.0.1:{NGINX_PORT}/index.html",
                                          capture_output=True, text=True).stdout
                         finally:
                             done.set()
                             watcher.join()
-                        wakeups = (cs.wakeups() - wakeups) / 3
+                        wakeups = (cs.wakeups(reader=False) - wakeups) / 3
                 finally:
                     servers.stop()
                 requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -565,8 +565,9 @@ table inet connscope_http_test {
                     self.assertIn(SCHED_OTHER, seen)
                 # The kernel wakes the ring's readers at every event while it is behind: the
                 # watcher looks at most every 5 ms (every 50 ms once the reader is a normal task).
-                # Woken by each of those wakeups, it had gone round 440 times a second.
-                self.assertLess(wakeups, 300)
+                # Woken by each of those wakeups, it had gone round 900 times a second. (The
+                # reader's own wakeups grow with the rate of events, and are not bounded here.)
+                self.assertLess(wakeups, 100)
 
     def test_an_idle_connscope_wakes_rarely(self):
         # The watcher of the yielding reader sleeps until the kernel wakes the ring's readers;

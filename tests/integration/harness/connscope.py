@@ -76,10 +76,13 @@ class Connscope:
         with open(f"/proc/{self.proc.pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[38])
 
-    def wakeups(self):
-        """Times connscope's threads have gone to sleep and woken up, all threads together."""
+    def wakeups(self, reader=True):
+        """Times connscope's threads have gone to sleep and woken up, all threads together, or
+        all but the main thread, which reads the event ring (reader=False)."""
         total = 0
         for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            if not reader and int(task) == self.proc.pid:
+                continue
             with open(f"/proc/{self.proc.pid}/task/{task}/status") as f:
                 total += sum(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
         return total
