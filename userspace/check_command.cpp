@@ -11,6 +11,7 @@
 #include "error.h"
 #include "preflight.h"
 #include "probes.h"
+#include "reader_priority.h"
 #include "tracefs_mount.h"
 #include "version.h"
 
@@ -25,7 +26,8 @@ struct FeatureLine {
     const char* meaning;
 };
 
-std::vector<FeatureLine> feature_lines(const Features& f)
+// cpu_yield is this process's privilege, not the kernel's: reader_may_yield() tells.
+std::vector<FeatureLine> feature_lines(const Features& f, bool cpu_yield)
 {
     return {
         {"btf", f.btf, "kernel BTF at /sys/kernel/btf/vmlinux (required)"},
@@ -39,7 +41,7 @@ std::vector<FeatureLine> feature_lines(const Features& f)
         {"cgroup_v2", !f.cgroup_v2_path.empty(), "cgroup v2 mounted"},
         {"sockops", f.sockops, "sock_ops programs on cgroup v2"},
         {"rdonly_cast", f.rdonly_cast, "bpf_rdonly_cast kfunc: tp_btf HTTP capture loads fields directly (cheaper)"},
-        {"cpu_yield", f.cpu_yield,
+        {"cpu_yield", cpu_yield,
          "the event reader may yield the CPU while it keeps up (SCHED_IDLE and back: CAP_SYS_NICE, or "
          "CAP_SYS_RESOURCE to raise RLIMIT_NICE)"},
     };
@@ -59,6 +61,7 @@ int check_command(const CheckOptions& options)
     require_root();
     const TracefsMount tracefs;
     const Features features = probe_features();
+    const bool cpu_yield = reader_may_yield();
     std::vector<SignalMechanism> signals;
     std::string load_error;
     if (!features.bpf_permitted) {
@@ -82,7 +85,7 @@ int check_command(const CheckOptions& options)
     if (options.json) {
         json out{{"version", version}, {"kernel", kernel_release()}};
         json& feats = out["features"] = json::object();
-        for (const FeatureLine& line : feature_lines(features))
+        for (const FeatureLine& line : feature_lines(features, cpu_yield))
             feats[line.name] = line.available;
         feats["cgroup_v2_path"] = features.cgroup_v2_path;
         json& sigs = out["signals"] = json::array();
@@ -93,7 +96,7 @@ int check_command(const CheckOptions& options)
         std::puts(out.dump().c_str());
     } else {
         std::string text = fmt::format("connscope {} on Linux {}\n\nkernel features:\n", version, kernel_release());
-        for (const FeatureLine& line : feature_lines(features))
+        for (const FeatureLine& line : feature_lines(features, cpu_yield))
             text += fmt::format("  {:<11} {:<4} {}\n", line.name, line.available ? "yes" : "no", line.meaning);
         text += "\nsignals:\n";
         for (const SignalMechanism& s : signals) {

@@ -1,7 +1,6 @@
 #include "kernel_features.h"
 
 #include "attach_plan.h"
-#include "reader_priority.h"
 #include "tracefs_mount.h"
 
 #include <bpf/bpf.h>
@@ -99,7 +98,6 @@ Features probe_features()
     f.sockops = !f.cgroup_v2_path.empty() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, nullptr) == 1;
     f.retransmit_reports_err = tracepoint_arguments(vmlinux.get(), "btf_trace_tcp_retransmit_skb") >= 3;
     f.rdonly_cast = btf_id(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-    f.cpu_yield = reader_may_yield();
     // A raw tracepoint's prototype is the typedef btf_trace_<hook>; a per-syscall tracepoint
     // is there when tracefs lists it (CONFIG_FTRACE_SYSCALLS). An iterator's hooks are not
     // tracepoints.

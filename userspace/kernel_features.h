@@ -20,7 +20,6 @@ struct Features {
     std::string cgroup_v2_path;   // where cgroup2 is mounted, empty when it is not
     bool retransmit_reports_err = false;  // tcp_retransmit_skb has its err argument (6.18)
     bool rdonly_cast = false;             // the bpf_rdonly_cast kfunc: direct loads in tp_btf (6.2)
-    bool cpu_yield = false;               // the event reader may yield the CPU (reader_priority.h)
     std::set<std::string> hooks_missing;  // hooks of the attach plan this kernel lacks
 };
 

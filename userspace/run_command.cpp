@@ -160,7 +160,7 @@ int run_command(const RunOptions& options)
         out.write(sink->summary(summary(final)));
     };
     std::optional<ReaderPriority> priority;
-    if (options.cpu_yield && features.cpu_yield)
+    if (options.cpu_yield && reader_may_yield())
         priority.emplace(probes.events_fd());
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
