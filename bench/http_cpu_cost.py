@@ -22,7 +22,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
-from harness.connscope import BINARY, Connscope  # noqa: E402
+from harness.connscope import Connscope  # noqa: E402
+from compared_modes import add_mode_options, connscope_modes  # noqa: E402
 from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
@@ -35,12 +36,6 @@ def busy_seconds():
     with open("/proc/stat") as f:
         user, nice, system, _idle, _iowait, irq, softirq = map(int, f.readline().split()[1:8])
     return (user + nice + system + irq + softirq) * TICK_S
-
-
-def process_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_S
 
 
 def wrk(ns, args, script):
@@ -58,16 +53,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--delay-ms", type=int, default=5, help="each connection's pause between requests")
-    parser.add_argument("--sample", type=int, help="also run with --http-sample N")
-    parser.add_argument("--other-build", help="also capture with this connscope binary")
+    add_mode_options(parser)
     args = parser.parse_args()
     # mode → (binary, arguments); None: without connscope
-    modes = {"without connscope": None, "connscope --no-http": (BINARY, ["--no-http"]),
-             "connscope (HTTP capture)": (BINARY, [])}
-    if args.sample:
-        modes[f"connscope --http-sample {args.sample}"] = (BINARY, ["--http-sample", str(args.sample)])
-    if args.other_build:
-        modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
+    modes = {"without connscope": None, **connscope_modes(args)}
     runs = {mode: [] for mode in modes}  # (requests, busy s, connscope s, latency)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script, NetNs("bench-cpu") as ns:
         script.write(f"function delay() return {args.delay_ms} end\n")
@@ -83,9 +72,9 @@ def main():
                         continue
                     binary, extra = run
                     with Connscope("--netns", ns.path, *extra, binary=binary) as cs:
-                        before, own_before = busy_seconds(), process_seconds(cs.proc.pid)
+                        before, own_before = busy_seconds(), cs.cpu_seconds()
                         requests, latency = wrk(ns, args, script.name)
-                        busy, own = busy_seconds() - before, process_seconds(cs.proc.pid) - own_before
+                        busy, own = busy_seconds() - before, cs.cpu_seconds() - own_before
                     runs[mode].append((requests, busy, own, latency))
         finally:
             servers.stop()

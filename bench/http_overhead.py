@@ -21,6 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
 from harness.connscope import BINARY, Connscope  # noqa: E402
+from compared_modes import add_mode_options, connscope_modes  # noqa: E402
 from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
 
@@ -39,17 +40,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--path", default="/index.html", help="/index.html (19 bytes) or /big.bin (200 KB)")
-    parser.add_argument("--sample", type=int, help="also run with --http-sample N")
-    parser.add_argument("--other-build", help="also capture with this connscope binary")
+    add_mode_options(parser)
     parser.add_argument("--server-only", action="store_true", help="also capture nginx's side alone (--pid)")
     args = parser.parse_args()
     # mode → (binary, arguments); None: without connscope
-    modes = {"without connscope": None, "connscope --no-http": (BINARY, ["--no-http"]),
-             "connscope (HTTP capture)": (BINARY, [])}
-    if args.sample:
-        modes[f"connscope --http-sample {args.sample}"] = (BINARY, ["--http-sample", str(args.sample)])
-    if args.other_build:
-        modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
+    modes = {"without connscope": None, **connscope_modes(args)}
     results = {mode: [] for mode in modes}
     recorded = {mode: [] for mode in modes}  # share of requests with their http records
     lost = 0

@@ -23,12 +23,10 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
-from harness.connscope import BINARY, Connscope  # noqa: E402
+from harness.connscope import Connscope  # noqa: E402
+from compared_modes import add_mode_options, connscope_modes  # noqa: E402
 from harness.http_servers import NGINX_PORT, Servers  # noqa: E402
 from harness.netns import NetNs  # noqa: E402
-
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")
-
 
 def program_stats():
     """{program id: (name, run time ns, runs)} of every loaded program."""
@@ -37,19 +35,13 @@ def program_stats():
     return {p["id"]: (p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in progs}
 
 
-def process_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_S
-
-
 def measure(ns, args, binary, extra):
     """({program: (ns per request, runs per request)}, connscope's CPU µs per request)"""
     with Connscope("--netns", ns.path, "--ring-buffer-kib", "65536", *extra, binary=binary) as cs:
-        before, own = program_stats(), process_seconds(cs.proc.pid)
+        before, own = program_stats(), cs.cpu_seconds()
         out = ns.run("wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s",
                      f"http://127.0.0.1:{NGINX_PORT}/index.html", capture_output=True, text=True).stdout
-        after, own = program_stats(), process_seconds(cs.proc.pid) - own
+        after, own = program_stats(), cs.cpu_seconds() - own
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     programs = {}
     for pid, (name, run_ns, runs) in after.items():
@@ -64,14 +56,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--sample", type=int, help="also run with --http-sample N")
-    parser.add_argument("--other-build", help="also capture with this connscope binary")
+    add_mode_options(parser)
     args = parser.parse_args()
-    modes = {"--no-http": (BINARY, ["--no-http"]), "HTTP capture": (BINARY, [])}
-    if args.sample:
-        modes[f"--http-sample {args.sample}"] = (BINARY, ["--http-sample", str(args.sample)])
-    if args.other_build:
-        modes[f"{args.other_build} (HTTP capture)"] = (args.other_build, [])
+    modes = connscope_modes(args)
     runs = {mode: [] for mode in modes}
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         stats_were = f.read().strip()

@@ -76,6 +76,12 @@ class Connscope:
         with open(f"/proc/{self.proc.pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[38])
 
+    def cpu_seconds(self):
+        """CPU time connscope has used so far, user and system, all threads."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def wakeups(self, reader=True):
         """Times connscope's threads have gone to sleep and woken up, all threads together, or
         all but the main thread, which reads the event ring (reader=False)."""
