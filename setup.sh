@@ -24,8 +24,9 @@ install_missing() {
     fi
 }
 
+# build WERROR: warnings are errors in the project's own test builds (ON), not in a user's (OFF).
 build() {
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONNSCOPE_WERROR="$1" > /dev/null
     cmake --build build -j"$(nproc)"
 }
 
@@ -33,12 +34,12 @@ case "${1:-}" in
 run)
     shift
     install_missing "${build_packages[@]}"
-    build
+    build OFF
     exec build/connscope "$@"
     ;;
 test)
     install_missing "${build_packages[@]}" "${test_packages[@]}"
-    build
+    build ON
     cd build
     # Timing-based integration tests share 2 CPUs with everything else: a failed test runs once
     # more, and only a second failure fails the run.

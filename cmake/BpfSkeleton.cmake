@@ -13,9 +13,12 @@ function(bpf_skeleton NAME SOURCE)
   set(object ${out_dir}/${NAME}.bpf.o)
   set(skeleton ${out_dir}/${NAME}.skel.h)
   file(MAKE_DIRECTORY ${out_dir})
+  if(CONNSCOPE_WERROR)
+    set(werror -Werror)
+  endif()
   add_custom_command(
     OUTPUT ${object}
-    COMMAND ${CLANG_EXECUTABLE} -g -O2 -target bpf -D${BPF_TARGET_ARCH} -Wall -Werror
+    COMMAND ${CLANG_EXECUTABLE} -g -O2 -target bpf -D${BPF_TARGET_ARCH} -Wall ${werror}
             -I${BPF_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR}/bpf
             -MD -MF ${object}.d -c ${SOURCE} -o ${object}
     DEPFILE ${object}.d

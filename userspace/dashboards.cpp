@@ -67,8 +67,11 @@ std::vector<std::string_view> split_labels(const MetricSpec& spec)
 std::string joined(const std::vector<std::string_view>& labels, std::string_view separator)
 {
     std::string text;
-    for (std::string_view label : labels)
-        text += (text.empty() ? "" : std::string(separator)) + std::string(label);
+    for (std::string_view label : labels) {
+        if (!text.empty())
+            text += separator;
+        text += label;
+    }
     return text;
 }
 

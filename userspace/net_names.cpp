@@ -21,7 +21,9 @@ std::string errno_name(int err)
 {
     if (const char* name = strerrorname_np(err))
         return name;
-    return "E" + std::to_string(err);
+    std::string name = "E";  // appended: GCC 12 -O2 warns (-Wrestrict) on "E" + std::string
+    name += std::to_string(err);
+    return name;
 }
 
 std::string_view family_name(uint16_t family)
