@@ -4,15 +4,9 @@
 #ifndef CONNSCOPE_CONN_EVENT_H
 #define CONNSCOPE_CONN_EVENT_H
 
-#define COMM_LEN 16
+#include "event_types.h"
 
-enum event_type {
-	EVENT_STATE = 1,
-	EVENT_RETRANSMIT = 2,
-	EVENT_RESET = 3,
-	EVENT_ACCEPT = 4,
-	EVENT_CONNECT_ERROR = 5,
-};
+#define COMM_LEN 16
 
 /* Indexes of the per-CPU totals the kernel keeps; exact even when events are lost. */
 enum counter_index {

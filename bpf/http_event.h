@@ -6,8 +6,6 @@
 
 #include "conn_event.h"
 
-#define EVENT_HTTP_DATA 16
-
 /* Upper bound of --http-capture-bytes; a power of two (the kernel masks offsets with it). */
 #define HTTP_CAPTURE_MAX 1024
 /* The last bytes of a buffer beyond the captured prefix: where a chunked body's end shows. */

@@ -7,13 +7,6 @@
 
 #include "conn_event.h"
 
-enum tcp_detect_event_type {
-	EVENT_DELAYED_ACK = 16,
-	EVENT_DATA_AFTER_DELAYED_ACK = 17,
-	EVENT_HELD_SEND_RELEASED = 18,
-	EVENT_IDLE_RESTART = 19,
-};
-
 /* The delayed-ACK timer sent an ACK (tcp_delack_timer_handler, counted as DelayedACKs). */
 struct delayed_ack_event {
 	struct event_header hdr;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "event_type_list.h"  // the compile-time check that no two families share a type
+
 namespace connscope {
 namespace {
 

@@ -2,8 +2,12 @@
 
 #include <cstring>
 
+#include <set>
+
 #include "event_builder.h"
+#include "event_type_list.h"
 #include "events.h"
+#include "http_events.h"
 
 using namespace connscope;
 using namespace connscope::test;
@@ -210,10 +214,32 @@ TEST_CASE("decode_event: a record shorter than the header is rejected", "[events
 
 TEST_CASE("decode_event: an unknown type is rejected, whatever its size", "[events]")
 {
-    for (uint32_t type : {0u, 6u, 0xffffffffu}) {
+    for (uint32_t type : {0u, uint32_t(EVENT_HTTP_DATA) + 1, 0xffffffffu}) {
         INFO("type " << type);
         state_event e = sample_of<state_event>();
         e.hdr.type = type;
         CHECK_FALSE(decode_event(bytes_of(e)).has_value());
     }
+}
+
+TEST_CASE("Each decoder takes its own family's types and rejects the others'", "[events]")
+{
+    // Room for the largest record, all zeros but the type: every size check passes.
+    std::vector<std::byte> bytes(sizeof(http_data_event));
+    http_data_event http{};
+    std::set<size_t> alternatives;
+    for (event_type type : event_types) {
+        INFO("type " << type);
+        const uint32_t id = type;
+        std::memcpy(bytes.data(), &id, sizeof(id));
+        const bool is_http = type == EVENT_HTTP_DATA;
+        CHECK(decode_http_event(bytes, http) == is_http);
+        const std::optional<Event> event = decode_event(bytes);
+        CHECK(event.has_value() == !is_http);
+        if (event)
+            alternatives.insert(event->index());
+    }
+    // And each connection type became an alternative of its own.
+    CHECK(alternatives.size() == std::variant_size_v<Event>);
+    CHECK(alternatives.size() == event_types.size() - 1);
 }
