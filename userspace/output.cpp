@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,13 @@ void Output::check()
         std::clearerr(file_);
         throw UserError("cannot write to " + name_ + ": " + strerror(err));
     }
+}
+
+void Output::check_reader() const
+{
+    pollfd fd{fileno(file_), 0, 0};
+    if (::poll(&fd, 1, 0) == 1 && (fd.revents & (POLLERR | POLLHUP)))
+        throw UserError("cannot write to " + name_ + ": its reader has gone");
 }
 
 bool Output::is_terminal() const { return isatty(fileno(file_)) == 1; }

@@ -17,6 +17,9 @@ public:
     void write(std::string_view text);
     void flush();
     bool is_terminal() const;
+    // Throws when nobody can read what is written any more (the reading end of a pipe or socket
+    // closed, a terminal hung up): on a quiet host no write would find out.
+    void check_reader() const;
 
 private:
     void check();

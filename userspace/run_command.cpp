@@ -36,6 +36,8 @@ void request_stop(int) { stop_requested = 1; }
 // A reset sent while closing comes a few microseconds after the close itself.
 constexpr uint64_t close_grace_ns = 50'000'000;
 constexpr int poll_timeout_ms = 100;
+// How often to look whether anybody still reads the output (a write would tell, if one came).
+constexpr uint64_t reader_check_ns = 200'000'000;
 
 uint64_t clock_ns(clockid_t clock)
 {
@@ -165,6 +167,7 @@ int run_command(const RunOptions& options)
     const uint64_t interval_ns = options.interval_s ? uint64_t(*options.interval_s * 1e9) : 0;
     const uint64_t duration_ns = options.duration_s ? uint64_t(*options.duration_s * 1e9) : 0;
     uint64_t next_interval_ns = started_ns + interval_ns;
+    uint64_t next_reader_check_ns = started_ns;
 
     while (!stop_requested) {
         reader.poll(poll_timeout_ms);
@@ -186,6 +189,10 @@ int run_command(const RunOptions& options)
             next_interval_ns += interval_ns;
         }
         out.flush();
+        if (now >= next_reader_check_ns) {
+            out.check_reader();
+            next_reader_check_ns = now + reader_check_ns;
+        }
         if (duration_ns && now - started_ns >= duration_ns)
             break;
     }

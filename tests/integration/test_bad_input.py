@@ -67,6 +67,27 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(stderr.splitlines(), ["connscope: cannot write to stdout: Broken pipe"])
 
+    def test_stdout_closed_on_a_quiet_host(self):
+        # `connscope | head -1`: no record comes after the start record to find the pipe
+        # closed, in a namespace where nothing happens.
+        def attached_links():
+            return subprocess.run(["bpftool", "link", "list"], capture_output=True, text=True, check=True).stdout
+
+        with NetNs("quiet-stdout") as ns:
+            links_before = attached_links()
+            proc = subprocess.Popen([BINARY, "--format", "json", "--netns", ns.path, "--duration", "30"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(json.loads(proc.stdout.readline())["type"], "start")
+            proc.stdout.close()
+            closed = time.monotonic()
+            proc.wait(timeout=10)
+            self.assertLess(time.monotonic() - closed, 1.0)
+            self.assertEqual(proc.returncode, 1)
+            self.assertEqual(proc.stderr.read().splitlines(),
+                             ["connscope: cannot write to stdout: its reader has gone"])
+            proc.stderr.close()
+            self.assertEqual(attached_links(), links_before)
+
     def test_duration_stops_with_a_summary(self):
         started = time.monotonic()
         result = connscope("--format", "json", "--duration", "1", "--interval", "0.3")
