@@ -2,7 +2,6 @@
 import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,7 +50,9 @@ class BpfObjectsTest(unittest.TestCase):
     def test_every_program_variant_passes_the_verifier(self):
         # connscope loads one variant per hook (tp_btf with direct loads, tp_btf or raw_tp, as
         # the kernel allows); the ones this kernel does not pick must still load where others run.
-        pin = tempfile.mkdtemp(prefix="connscope-verify-", dir="/sys/fs/bpf")
+        # bpftool pins what it loads: on a bpffs of the test's own, gone with its unmount.
+        pin = tempfile.mkdtemp(prefix="connscope-verify-")
+        subprocess.run(["mount", "-t", "bpf", "bpf", pin], check=True)
         try:
             for name in ("conn", "http"):
                 obj = os.path.join(os.path.dirname(BINARY), "bpf", f"{name}.bpf.o")
@@ -60,7 +61,8 @@ class BpfObjectsTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 0, result.stderr[-3000:])
                 self.assertGreater(len(os.listdir(os.path.join(pin, name))), 0)
         finally:
-            shutil.rmtree(pin, ignore_errors=True)
+            subprocess.run(["umount", pin], check=True)
+            os.rmdir(pin)
 
 
 class CheckTest(unittest.TestCase):
@@ -89,7 +91,8 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(features["btf"], os.path.exists("/sys/kernel/btf/vmlinux"))
         # Without CONFIG_KPROBES the kernel registers no kprobe PMU.
         self.assertEqual(features["kprobe"], os.path.exists("/sys/bus/event_source/devices/kprobe"))
-        cgroup2 = [line.split()[1] for line in open("/proc/mounts") if line.split()[2] == "cgroup2"]
+        with open("/proc/mounts") as mounts:
+            cgroup2 = [line.split()[1] for line in mounts if line.split()[2] == "cgroup2"]
         self.assertEqual(features["cgroup_v2_path"], cgroup2[0] if cgroup2 else "")
         self.assertTrue(features["tp_btf"] and features["raw_tp"] and features["ringbuf"])
         self.assertEqual(features["rdonly_cast"], "bpf_rdonly_cast" in kernel_tracepoints())
@@ -122,7 +125,8 @@ class CheckTest(unittest.TestCase):
 
     def test_tracefs_is_left_as_it_was_found(self):
         def tracefs_mounts():
-            return [line for line in open("/proc/mounts") if line.split()[2] == "tracefs"]
+            with open("/proc/mounts") as mounts:
+                return [line for line in mounts if line.split()[2] == "tracefs"]
         before = tracefs_mounts()
         self.assertEqual(check().returncode, 0)
         self.assertEqual(tracefs_mounts(), before)
