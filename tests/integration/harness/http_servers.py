@@ -9,6 +9,16 @@ import time
 PEERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "peers")
 NGINX_PORT = 8080
 PYTHON_PORT = 8081
+# Where the servers and the client that times them run, when a test compares timings. On one
+# CPU, a server woken by a request (after a long sleep, say a delayed-ACK stall) preempts the
+# client right after its send, before the client's own mark (curl's time_pretransfer): the
+# client's time to first byte then loses the server's whole answer time.
+SERVER_CPU, CLIENT_CPU = 1, 0
+
+
+def on_cpu(cpu, *cmd):
+    """cmd, run on that CPU alone (as it is where the machine has one CPU)."""
+    return ["taskset", "-c", str(cpu), *cmd] if cpu is not None and os.cpu_count() > 1 else list(cmd)
 
 NGINX_CONF = """
 daemon off;
@@ -49,7 +59,8 @@ def wait_for(ns, port):
 class Servers:
     """nginx (files, a scripted response, a proxy) and a python http.server behind it."""
 
-    def __init__(self, ns, python_version="1.1"):
+    def __init__(self, ns, python_version="1.1", cpu=None):
+        """cpu: the CPU both servers run on; None: wherever the scheduler puts them."""
         self.ns = ns
         self.dir = tempfile.mkdtemp(prefix="cs-nginx-")
         os.makedirs(f"{self.dir}/www")
@@ -59,11 +70,11 @@ class Servers:
             f.write(os.urandom(200_000))
         with open(f"{self.dir}/nginx.conf", "w") as f:
             f.write(NGINX_CONF.format(d=self.dir, port=NGINX_PORT, upstream=PYTHON_PORT))
-        self.python = subprocess.Popen(ns.exec_args("python3", os.path.join(PEERS, "http_peer.py"),
-                                                    str(PYTHON_PORT), python_version),
+        self.python = subprocess.Popen(ns.exec_args(*on_cpu(cpu, "python3", os.path.join(PEERS, "http_peer.py"),
+                                                                 str(PYTHON_PORT), python_version)),
                                        stdout=subprocess.PIPE, text=True)
         assert self.python.stdout.readline().strip() == "ready"
-        self.nginx = subprocess.Popen(ns.exec_args("nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir),
+        self.nginx = subprocess.Popen(ns.exec_args(*on_cpu(cpu, "nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir)),
                                       stderr=subprocess.PIPE)
         wait_for(ns, PYTHON_PORT)
         wait_for(ns, NGINX_PORT)
