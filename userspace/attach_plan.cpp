@@ -41,7 +41,7 @@ std::span<const HookPrograms> hook_programs()
 
 std::span<const SignalHooks> signal_hooks()
 {
-    // Every signal here is required.
+    // Required: every kernel from 5.10 has their hooks. The others degrade where a kernel lacks one.
     static const std::vector<SignalHooks> table{
         {"active_open", {"inet_sock_set_state"}},
         {"passive_open", {"inet_sock_set_state"}},
@@ -61,12 +61,21 @@ std::span<const SignalHooks> signal_hooks()
          {"sys_enter", "sys_exit"}},
         // The delayed-ACK timer is recognised by its function, tcp_delack_timer (kallsyms).
         {"delayed_ack", {"timer_expire_entry"}},
-        {"delayed_ack_stall", {"timer_expire_entry", "tcp_probe", "sock_send_length"}},
-        {"idle_restart", {"tcp_sendmsg_locked"}},
+        // sock_send_length (6.3) and tcp_sendmsg_locked (6.10) are newer than most servers' kernels.
+        {"delayed_ack_stall",
+         {"timer_expire_entry", "tcp_probe", "sock_send_length"},
+         {},
+         {},
+         "stalls seen from the sending side (a small write Nagle held until a delayed ACK); the "
+         "receiving side's stalls are still seen"},
+        {"idle_restart", {"tcp_sendmsg_locked"}, {}, {}, "congestion windows restarted after an idle period"},
         // bpf/http.bpf.c: the data of reads, writes and sendfile() on TCP sockets. The socket
         // tracepoints run only for socket I/O (tp_btf only: they load fields directly).
-        {"http_data", {"sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"}, {},
-         {"sys_enter", "sys_exit"}},
+        {"http_data",
+         {"sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"},
+         {},
+         {"sys_enter", "sys_exit"},
+         "http records"},
         // No tracepoint sees a SYN dropped for a full accept queue; the listener's sk_drops
         // does, read through the TCP socket iterator (iter/tcp).
         {"listen_drops", {"tcp"}, "iter"},
@@ -106,15 +115,34 @@ std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<s
         // missing ones; a fallback is always a tracepoint of the attach kind.
         const std::string_view fixed = fallback ? std::string_view() : signal.mechanism;
         SignalMechanism mechanism{std::string(signal.signal),
-                                  std::string(fixed.empty() ? attach_kind_name(kind) : fixed), {}};
+                                  std::string(fixed.empty() ? attach_kind_name(kind) : fixed),
+                                  {},
+                                  {},
+                                  std::string(signal.lost)};
         for (std::string_view hook : fallback ? signal.fallback : signal.hooks) {
             mechanism.hooks.emplace_back(hook);
-            if (fixed.empty() && hooks_missing.contains(std::string(hook)))
+            if (fixed.empty() && hooks_missing.contains(std::string(hook))) {
                 mechanism.mechanism = "none";
+                mechanism.hooks_missing.emplace_back(hook);
+            }
         }
         out.push_back(std::move(mechanism));
     }
     return out;
+}
+
+const SignalMechanism* first_unserved_required(const std::vector<SignalMechanism>& signals)
+{
+    for (const SignalMechanism& signal : signals)
+        if (signal.required() && !signal.served())
+            return &signal;
+    return nullptr;
+}
+
+bool signal_served(const std::vector<SignalMechanism>& signals, std::string_view name)
+{
+    return std::any_of(signals.begin(), signals.end(),
+                       [&](const SignalMechanism& s) { return s.signal == name && s.served(); });
 }
 
 std::span<const TracepointProgram> tracepoint_programs()

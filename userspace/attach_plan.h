@@ -25,12 +25,19 @@ struct SignalHooks {
     std::string_view mechanism = {};
     // Hooks used instead when the attach kind is raw_tp or the kernel lacks one of `hooks`.
     std::vector<std::string_view> fallback = {};
+    // What a kernel without a mechanism for it loses; empty for a required signal, one that every
+    // supported kernel has hooks for: connscope does not start without it.
+    std::string_view lost = {};
 };
 
 struct SignalMechanism {
     std::string signal;
     std::string mechanism;  // the attach kind, or "none" when the kernel lacks a hook it needs
     std::vector<std::string> hooks;
+    std::vector<std::string> hooks_missing;  // those of `hooks` this kernel lacks
+    std::string lost;  // as SignalHooks::lost: empty when required
+    bool required() const { return lost.empty(); }
+    bool served() const { return mechanism != "none"; }
 };
 
 std::span<const HookPrograms> hook_programs();
@@ -51,6 +58,9 @@ std::string_view program_for(const HookPrograms& hook, AttachKind kind);
 // hooks, or when fallback_forced names it.
 std::vector<SignalMechanism> signal_mechanisms(AttachKind kind, const std::set<std::string>& hooks_missing,
                                                const std::set<std::string>& fallback_forced = {});
+// The first required signal no mechanism serves, or none: connscope cannot run without it.
+const SignalMechanism* first_unserved_required(const std::vector<SignalMechanism>& signals);
+bool signal_served(const std::vector<SignalMechanism>& signals, std::string_view name);
 // Whether HTTP data comes from the socket tracepoints rather than the syscall ones.
 bool http_on_socket_hooks(const std::vector<SignalMechanism>& signals);
 

@@ -47,6 +47,17 @@ std::vector<FeatureLine> feature_lines(const Features& f, bool cpu_yield)
     };
 }
 
+std::string joined(const std::vector<std::string>& names)
+{
+    std::string text;
+    for (const std::string& name : names) {
+        if (!text.empty())
+            text += ", ";
+        text += name;
+    }
+    return text;
+}
+
 std::string kernel_release()
 {
     utsname name{};
@@ -76,11 +87,8 @@ int check_command(const CheckOptions& options)
         load_error = "the kernel lacks BTF or the BPF ring buffer";
     }
 
-    std::vector<std::string> missing;
-    for (const SignalMechanism& signal : signals)
-        if (signal.mechanism == "none")
-            missing.push_back(signal.signal);
-    const bool ok = load_error.empty() && missing.empty();
+    const SignalMechanism* unserved = first_unserved_required(signals);
+    const bool ok = load_error.empty() && !unserved;
 
     if (options.json) {
         json out{{"version", version}, {"kernel", kernel_release()}};
@@ -90,7 +98,12 @@ int check_command(const CheckOptions& options)
         feats["cgroup_v2_path"] = features.cgroup_v2_path;
         json& sigs = out["signals"] = json::array();
         for (const SignalMechanism& s : signals)
-            sigs.push_back(json{{"signal", s.signal}, {"mechanism", s.mechanism}, {"hooks", s.hooks}});
+            sigs.push_back(json{{"signal", s.signal},
+                                {"mechanism", s.mechanism},
+                                {"hooks", s.hooks},
+                                {"required", s.required()},
+                                {"hooks_missing", s.hooks_missing},
+                                {"lost", s.served() ? json(nullptr) : json(s.lost)}});
         out["ok"] = ok;
         out["error"] = load_error.empty() ? json(nullptr) : json(load_error);
         std::puts(out.dump().c_str());
@@ -100,23 +113,20 @@ int check_command(const CheckOptions& options)
             text += fmt::format("  {:<11} {:<4} {}\n", line.name, line.available ? "yes" : "no", line.meaning);
         text += "\nsignals:\n";
         for (const SignalMechanism& s : signals) {
-            std::string hooks;
-            for (const std::string& hook : s.hooks)
-                hooks += (hooks.empty() ? "" : ", ") + hook;
-            text += fmt::format("  {:<18} {:<10} {}\n", s.signal, s.mechanism, hooks);
+            text += fmt::format("  {:<18} {:<10} {}\n", s.signal, s.mechanism, joined(s.hooks));
+            if (!s.served())
+                text += fmt::format("  {:<18} {:<10} this kernel lacks {}: {}\n", "", "", joined(s.hooks_missing),
+                                    s.required() ? "required" : "no " + s.lost);
         }
         std::fputs(text.c_str(), stdout);
     }
     if (!load_error.empty())
         throw UserError(load_error);
-    if (!missing.empty()) {
-        std::string names;
-        for (const std::string& name : missing)
-            names += (names.empty() ? "" : ", ") + name;
-        throw UserError("no mechanism for required signals: " + names);
-    }
+    if (unserved)
+        throw UserError("no mechanism for the required signal " + unserved->signal + " (this kernel lacks " +
+                        joined(unserved->hooks_missing) + ")");
     if (!options.json)
-        std::puts("\nevery required signal has a mechanism");
+        std::puts("\nevery required signal has a mechanism; connscope runs on this kernel");
     return 0;
 }
 

@@ -336,7 +336,9 @@ json start_json(const StartRecord& start)
 {
     json hooks = json::array();
     for (const Hook& hook : start.hooks)
-        hooks.push_back(json{{"signal", hook.signal}, {"mechanism", hook.mechanism}});
+        hooks.push_back(json{{"signal", hook.signal},
+                             {"mechanism", hook.mechanism},
+                             {"lost", hook.mechanism == "none" ? json(hook.lost) : json(nullptr)}});
     return json{{"type", "start"},
                 {"ts", start.ts_ns},
                 {"version", start.version},

@@ -144,10 +144,9 @@ ConnProbes::~ConnProbes() = default;
 
 void ConnProbes::attach()
 {
-    for (const SignalMechanism& signal : signals_)
-        if (signal.mechanism == "none")
-            throw UserError("this kernel has no hook for the " + signal.signal + " signal (needs " +
-                            signal.hooks.front() + "); see connscope check");
+    if (const SignalMechanism* signal = first_unserved_required(signals_))
+        throw UserError("this kernel has no hook for the " + signal->signal + " signal (it lacks " +
+                        signal->hooks_missing.front() + "); see connscope check");
     libbpf_log.clear();
     const int err = conn_bpf__attach(skel_.get());
     if (err)

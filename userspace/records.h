@@ -158,7 +158,8 @@ using Record = std::variant<ConnRecord, ConnectErrorRecord, TimeWaitRecord, Port
 
 struct Hook {
     std::string signal;
-    std::string mechanism;
+    std::string mechanism;  // "none" where this kernel has no hook for an optional signal
+    std::string lost;       // with "none": what is missing from the records for it
 };
 
 struct StartRecord {

@@ -87,7 +87,7 @@ int run_command(const RunOptions& options)
                       clock_ns(CLOCK_MONOTONIC));
     std::vector<Record> port_warnings;
     std::unique_ptr<HttpProbes> http_probes;
-    if (options.http.enabled)
+    if (options.http.enabled && signal_served(probes.signals(), "http_data"))
         http_probes = std::make_unique<HttpProbes>(probes, features, options.http, filters);
     HttpTable http(options.http.keep_query, realtime_offset);
     http_data_event data;
@@ -117,8 +117,8 @@ int run_command(const RunOptions& options)
     if (http_probes)
         start.http_sample = options.http.sample_every;
     for (const SignalMechanism& signal : probes.signals())
-        if (http_probes || signal.signal != "http_data")
-            start.hooks.push_back({signal.signal, signal.mechanism});
+        if (options.http.enabled || signal.signal != "http_data")
+            start.hooks.push_back({signal.signal, signal.mechanism, signal.lost});
     metrics.observe_start(start);
     out.write(sink->start(start));
     out.flush();

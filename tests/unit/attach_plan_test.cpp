@@ -345,3 +345,37 @@ TEST_CASE("signal_mechanisms: what only syscalls know takes the raw syscall trac
     CHECK_FALSE(conn_hooks_in_use(no_accept4).contains("sys_enter"));
     CHECK(conn_hooks_in_use(signal_mechanisms(AttachKind::raw_tp, {})).contains("sys_enter"));
 }
+
+TEST_CASE("signal_mechanisms: a kernel before the 6.3 and 6.10 socket tracepoints degrades, it is not refused",
+          "[attach_plan]")
+{
+    // Debian 12 and Amazon Linux 2023 (6.1), Ubuntu 22.04 (5.15), RHEL 9 (5.14).
+    const std::set<std::string> older{"sock_send_length", "sock_recv_length", "tcp_sendmsg_locked"};
+    for (AttachKind kind : {AttachKind::tp_btf, AttachKind::raw_tp}) {
+        INFO("kind " << attach_kind_name(kind));
+        const auto signals = signal_mechanisms(kind, older);
+        CHECK(first_unserved_required(signals) == nullptr);
+        CHECK(signals_with(signals, "none") == std::set<std::string>{"delayed_ack_stall", "idle_restart"});
+        const SignalMechanism& stall = signal_named(signals, "delayed_ack_stall");
+        CHECK(stall.hooks_missing == std::vector<std::string>{"sock_send_length"});
+        CHECK_FALSE(stall.required());
+        CHECK_FALSE(stall.lost.empty());
+        CHECK(signal_served(signals, "http_data"));
+        CHECK_FALSE(signal_served(signals, "idle_restart"));
+    }
+}
+
+TEST_CASE("signal_mechanisms: only signals every supported kernel has hooks for are required", "[attach_plan]")
+{
+    std::set<std::string> optional;
+    for (const SignalMechanism& signal : signal_mechanisms(AttachKind::tp_btf, {}))
+        if (!signal.required())
+            optional.insert(signal.signal);
+    CHECK(optional == std::set<std::string>{"delayed_ack_stall", "idle_restart", "http_data"});
+
+    const auto signals = signal_mechanisms(AttachKind::tp_btf, {"tcp_retransmit_synack"});
+    const SignalMechanism* unserved = first_unserved_required(signals);
+    REQUIRE(unserved != nullptr);
+    CHECK(unserved->signal == "synack_retransmit");
+    CHECK(unserved->hooks_missing == std::vector<std::string>{"tcp_retransmit_synack"});
+}
